@@ -1,0 +1,10 @@
+#!/bin/sh
+# The whole gate, in the order that fails fastest: lint, types (core alone with no
+# DOM/Node types, then everything), unit and property tests, simulator scenarios,
+# then live tests over real WebRTC/WebSocket inside a loopback-only namespace.
+set -e
+npm run --silent lint
+npm run --silent typecheck
+npm run --silent test:unit
+npm run --silent test:sim
+if ls test/live/*.test.ts >/dev/null 2>&1; then npm run --silent test:live; fi

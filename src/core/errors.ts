@@ -1,0 +1,50 @@
+/**
+ * Every error peerweave throws, rejects with or emits as a `warning` is a
+ * `PeerweaveError` with a stable `code`, so callers branch on codes rather than
+ * on message text (the habit simple-peer's `ERR_*` codes taught the field).
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_ARG'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_TIMEOUT'
+  | 'ERR_UNREACHABLE'
+  | 'ERR_CLOSED'
+  | 'ERR_BAD_SIGNATURE'
+  | 'ERR_MALFORMED'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_TRACKER'
+  | 'ERR_HANDSHAKE'
+  | 'ERR_LINK'
+  | 'ERR_REPLAY'
+  | 'ERR_REFUSED'
+  | 'ERR_STORAGE'
+
+export class PeerweaveError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'PeerweaveError'
+    this.code = code
+  }
+}
+
+/** Shorthand for the most common caller mistake: a bad argument, named with what it got. */
+export function invalidArg(name: string, expected: string, got: unknown): PeerweaveError {
+  return new PeerweaveError('ERR_INVALID_ARG', `${name} must be ${expected}, got ${describe(got)}`)
+}
+
+export function malformed(what: string): PeerweaveError {
+  return new PeerweaveError('ERR_MALFORMED', `malformed ${what}`)
+}
+
+/** A short, safe description of a value for error messages (never dumps large input). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (typeof value === 'string') return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`
+  if (Array.isArray(value)) return `an array of length ${value.length}`
+  return `a ${typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value}`
+}

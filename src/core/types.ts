@@ -1,0 +1,41 @@
+/**
+ * The few types every layer shares. `src/core` is pure: time and randomness come
+ * in through these interfaces so the simulator and the live swarm drive the same code.
+ */
+
+/** Hex of a 160-bit address derived from an ed25519 public key (40 lowercase hex chars). */
+export type Address = string
+
+/** Milliseconds on some monotonic-enough timeline (virtual in the simulator). */
+export interface Clock {
+  now(): number
+}
+
+/** A source of randomness; the simulator's is seeded so runs repeat exactly. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number
+  /** `n` random bytes. */
+  bytes(n: number): Uint8Array
+}
+
+/** What a node needs to sign as itself. Async because WebCrypto is. */
+export interface Signer {
+  readonly publicKey: Uint8Array
+  readonly address: Address
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>
+}
+
+/** Signature checks and the key -> address hash, injected so core stays free of platform crypto. */
+export interface CryptoSuite {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+  /** 20-byte address of a 32-byte ed25519 public key (synchronous: a hash). */
+  addressOf(publicKey: Uint8Array): Uint8Array
+}
+
+/** How a link was made, as shown in `swarm.peers`. */
+export type TransportKind = 'webrtc' | 'websocket' | 'sim'
+export type Direction = 'in' | 'out'
+
+/** JSON value users may attach as metadata or send as data. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
