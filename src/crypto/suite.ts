@@ -1,0 +1,37 @@
+/**
+ * The `CryptoSuite` the swarm injects into core: signature checks and the
+ * key -> address hash. Core never touches platform crypto itself.
+ */
+
+import type { CryptoSuite } from '../core/types.js'
+import { addressOf } from './address.js'
+import { createEd25519 } from './ed25519.js'
+import type { Ed25519, Ed25519Options } from './ed25519.js'
+
+/** Options of `createCryptoSuite`. */
+export interface CryptoSuiteOptions extends Ed25519Options {
+  /** Use this ed25519 implementation instead of creating one from `prefer`/`maxCachedKeys`. */
+  ed25519?: Ed25519
+}
+
+/** A `CryptoSuite` whose `verify` is always async (WebCrypto). */
+export interface AsyncCryptoSuite extends CryptoSuite {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>
+}
+
+/**
+ * Real ed25519 verification (WebCrypto when available, noble otherwise) and address derivation.
+ * `verify` resolves false, never rejects, for bad lengths, bad keys and bad signatures:
+ * a bad signature is the network's doing, so the caller turns it into a `warning`.
+ *
+ * @example
+ * const suite = createCryptoSuite()
+ * await suite.verify(pub, withDomain(DOMAIN_MSG, bytes), sig) // true / false
+ */
+export function createCryptoSuite(options: CryptoSuiteOptions = {}): AsyncCryptoSuite {
+  const ed = options.ed25519 ?? createEd25519(options)
+  return {
+    verify: (publicKey, message, signature) => ed.verify(publicKey, message, signature),
+    addressOf,
+  }
+}
