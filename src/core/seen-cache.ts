@@ -1,0 +1,134 @@
+/**
+ * A seen-cache for message ids, bounded by count AND by age (gossipsub's
+ * time-cache idea). A relay checks it before verifying a signature, so each
+ * message costs at most one verification per peer, and a flood of fresh ids can
+ * never grow memory past `maxEntries`.
+ *
+ * Time is always an argument: the simulator passes virtual time, the swarm its
+ * clock. A `Map` keeps insertion order, which (with a non-decreasing `now`) is age
+ * order, so the oldest entry is always the first one: eviction and expiry pop from
+ * the front in O(1), and every entry is inserted and removed once (O(1) amortised).
+ * If `now` ever steps backwards, order and age disagree; the bounds still hold
+ * (`has`/`get` check each entry's own age), only pruning becomes lazier.
+ */
+
+import { invalidArg } from './errors.js'
+
+/** Bounds of a `SeenCache`. */
+export interface SeenCacheOptions {
+  /** Hard cap on entries; when full, adding evicts the oldest. Integer >= 1. */
+  maxEntries: number
+  /** Entries at least this old (now - addedAt >= maxAgeMs) count as absent. > 0. */
+  maxAgeMs: number
+}
+
+interface Entry<V> {
+  value: V
+  addedAtMs: number
+}
+
+/**
+ * Remembers ids (with a value each) for at most `maxAgeMs`, and at most `maxEntries` of them.
+ *
+ * @example
+ * const seen = new SeenCache<true>({ maxEntries: 10_000, maxAgeMs: 120_000 })
+ * if (!seen.add(msgId, true, clock.now())) return // duplicate: drop before verifying
+ */
+export class SeenCache<V = true> {
+  /** The count bound given at construction. */
+  readonly maxEntries: number
+  /** The age bound given at construction, in ms. */
+  readonly maxAgeMs: number
+  readonly #entries = new Map<string, Entry<V>>()
+
+  constructor(options: SeenCacheOptions) {
+    if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
+    const { maxEntries, maxAgeMs } = options
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+      throw invalidArg('options.maxEntries', 'an integer >= 1', maxEntries)
+    }
+    if (typeof maxAgeMs !== 'number' || !(maxAgeMs > 0)) {
+      throw invalidArg('options.maxAgeMs', 'a number > 0', maxAgeMs)
+    }
+    this.maxEntries = maxEntries
+    this.maxAgeMs = maxAgeMs
+  }
+
+  /**
+   * Entries currently stored. May include expired ones not yet pruned; call
+   * `prune(now)` first for an exact live count.
+   */
+  get size(): number {
+    return this.#entries.size
+  }
+
+  /** True when `id` was added less than `maxAgeMs` before `now` (and not evicted). */
+  has(id: string, now: number): boolean {
+    return this.#live(id, now) !== undefined
+  }
+
+  /** The value stored for `id`, or undefined when absent or expired. */
+  get(id: string, now: number): V | undefined {
+    return this.#live(id, now)?.value
+  }
+
+  /**
+   * Records `id` as seen at `now`. Returns false (and changes nothing, not even the
+   * age) when `id` is already present and live, so the first sighting decides expiry
+   * and a peer cannot keep an id alive by replaying it.
+   */
+  add(id: string, value: V, now: number): boolean {
+    if (typeof id !== 'string') throw invalidArg('id', 'a string', id)
+    if (typeof now !== 'number' || Number.isNaN(now)) throw invalidArg('now', 'a number', now)
+    if (this.#live(id, now) !== undefined) return false
+    this.prune(now)
+    // Still full after dropping expired entries: the oldest goes first.
+    while (this.#entries.size >= this.maxEntries) this.#dropOldest()
+    this.#entries.set(id, { value, addedAtMs: now })
+    return true
+  }
+
+  /** Forgets `id`; returns whether it was stored. */
+  delete(id: string): boolean {
+    return this.#entries.delete(id)
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries.clear()
+  }
+
+  /**
+   * Drops expired entries from the old end; returns how many it dropped. Stops at
+   * the first live entry, so the cost is proportional to what it removes.
+   */
+  prune(now: number): number {
+    let dropped = 0
+    for (const [id, entry] of this.#entries) {
+      if (!this.#expired(entry, now)) break
+      this.#entries.delete(id)
+      dropped++
+    }
+    return dropped
+  }
+
+  #live(id: string, now: number): Entry<V> | undefined {
+    const entry = this.#entries.get(id)
+    if (entry === undefined) return undefined
+    if (this.#expired(entry, now)) {
+      this.#entries.delete(id)
+      return undefined
+    }
+    return entry
+  }
+
+  #expired(entry: Entry<V>, now: number): boolean {
+    return now - entry.addedAtMs >= this.maxAgeMs
+  }
+
+  #dropOldest(): void {
+    // Map iteration starts at the oldest insertion.
+    const oldest = this.#entries.keys().next()
+    if (!oldest.done) this.#entries.delete(oldest.value)
+  }
+}
