@@ -1,0 +1,291 @@
+import { EventEmitter } from 'events'
+import { PeerweaveError } from '../core/errors.js'
+import type { Direction, TransportKind } from '../core/types.js'
+import { encodeFrames, Reassembler } from './framing.js'
+import type { Link, LinkEvents, RemotePeer } from './link.js'
+
+/**
+ * The one Link implementation: framing, backpressure and close-once semantics over
+ * any ordered, reliable message carrier (an RTCDataChannel via simple-peer, or a
+ * WebSocket). The transport files only adapt their carrier's events to the
+ * `carrier*` methods below.
+ */
+
+/** What a transport must provide to carry frames. */
+export interface Carrier {
+  /** Hand one frame to the network. May throw; the link then closes with ERR_LINK. */
+  send(frame: Uint8Array): void
+  /** Bytes the carrier holds but has not sent yet (e.g. RTCDataChannel.bufferedAmount). */
+  bufferedAmount(): number
+  /** Tear the carrier down (idempotent). `error` is set when the close is not clean. */
+  close(error?: PeerweaveError): void
+  /**
+   * How often to re-check `bufferedAmount` while frames wait, in ms. Carriers with
+   * a low-water event (RTCDataChannel) still poll slowly as a safety net; WebSocket
+   * has no such event, so it polls often.
+   */
+  pollIntervalMs: number
+}
+
+/** Tunables of a framed link. */
+export interface FramedLinkOptions {
+  kind: TransportKind
+  direction: Direction
+  /** Largest message in either direction. */
+  maxMessageBytes: number
+  /** Stop handing frames to the carrier above this many buffered bytes (default 64 KiB). */
+  highWaterMarkBytes?: number
+  /** `send` throws ERR_RATE_LIMITED beyond this many bytes queued (default 4 × maxMessageBytes). */
+  maxBufferedBytes?: number
+}
+
+/** Default carrier high-water mark: Chromium's data channels slow down badly above 64 KiB. */
+export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024
+
+const UNAUTHENTICATED: RemotePeer = {
+  address: '',
+  publicKey: new Uint8Array(0),
+  metadata: undefined,
+  bridgeUrl: undefined,
+}
+
+/** A Link over a {@link Carrier}. Before the handshake, messages go to `intercept`. */
+export class FramedLink implements Link {
+  readonly kind: TransportKind
+  readonly direction: Direction
+  remote: RemotePeer = UNAUTHENTICATED
+  /**
+   * While set (during the handshake), every inbound message goes here instead of to
+   * listeners. The handshake clears it as soon as it has the remote HELLO, so
+   * application messages that follow are held for the first 'message' listener.
+   */
+  intercept: ((message: Uint8Array) => void) | undefined
+
+  readonly #carrier: Carrier
+  readonly #events = new EventEmitter()
+  readonly #reassembler: Reassembler
+  readonly #maxMessageBytes: number
+  readonly #highWater: number
+  readonly #maxBuffered: number
+  readonly #queue: Uint8Array[] = []
+  #queueHead = 0
+  #queuedBytes = 0
+  #needDrain = false
+  #poll: ReturnType<typeof setTimeout> | undefined
+  // Inbound messages that arrived before anyone listened (bounded by #maxBuffered).
+  readonly #inbox: Uint8Array[] = []
+  #inboxBytes = 0
+  #closed = false
+  #closeError: Error | undefined
+  #closeReported = false
+
+  constructor(carrier: Carrier, options: FramedLinkOptions) {
+    this.#carrier = carrier
+    this.kind = options.kind
+    this.direction = options.direction
+    this.#maxMessageBytes = options.maxMessageBytes
+    this.#highWater = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES
+    this.#maxBuffered = options.maxBufferedBytes ?? 4 * options.maxMessageBytes
+    this.#reassembler = new Reassembler({ maxMessageBytes: options.maxMessageBytes })
+  }
+
+  /** True once the link closed, for whatever reason. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  get bufferedAmount(): number {
+    return this.#closed ? 0 : this.#queuedBytes + this.#carrier.bufferedAmount()
+  }
+
+  send(data: Uint8Array): void {
+    if (this.#closed) throw new PeerweaveError('ERR_CLOSED', 'link is closed')
+    if (!(data instanceof Uint8Array)) throw new PeerweaveError('ERR_INVALID_ARG', 'data must be a Uint8Array')
+    if (data.length > this.#maxMessageBytes) {
+      throw new PeerweaveError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `message of ${data.length} bytes exceeds ${this.#maxMessageBytes}`,
+      )
+    }
+    if (this.#queuedBytes + data.length > this.#maxBuffered) {
+      // The caller ignored bufferedAmount and 'drain'; refuse rather than grow without bound.
+      throw new PeerweaveError(
+        'ERR_RATE_LIMITED',
+        `send buffer full (${this.#queuedBytes} bytes queued); wait for 'drain'`,
+      )
+    }
+    for (const frame of encodeFrames(data, { maxMessageBytes: this.#maxMessageBytes })) {
+      this.#queue.push(frame)
+      this.#queuedBytes += frame.length
+    }
+    this.#flush()
+    if (!this.#closed && this.bufferedAmount >= this.#highWater) {
+      this.#needDrain = true
+      this.#schedulePoll()
+    }
+  }
+
+  close(reason?: string): void {
+    void reason
+    this.#shutdown(undefined)
+  }
+
+  /** Close because something failed (handshake, malformed frame, ICE ...): `close` carries `error`. */
+  fail(error: PeerweaveError): void {
+    this.#shutdown(error)
+  }
+
+  on<E extends keyof LinkEvents>(event: E, listener: LinkEvents[E]): void {
+    this.#events.on(event, listener)
+    if (event === 'message' && this.#inbox.length > 0) queueMicrotask(() => this.#drainInbox())
+    // A close that happened before anyone listened is reported to the first listener,
+    // so "close fires once" holds even for a link handed over just as it died.
+    if (event === 'close' && this.#closed && !this.#closeReported) queueMicrotask(() => this.#reportClose())
+  }
+
+  off<E extends keyof LinkEvents>(event: E, listener: LinkEvents[E]): void {
+    this.#events.off(event, listener)
+  }
+
+  /** The carrier delivered one frame. Never throws. */
+  carrierFrame(frame: unknown): void {
+    if (this.#closed) return
+    let message: Uint8Array | undefined
+    try {
+      if (!(frame instanceof Uint8Array)) throw new PeerweaveError('ERR_MALFORMED', 'non-binary frame')
+      message = this.#reassembler.push(frame)
+    } catch (err) {
+      this.fail(err instanceof PeerweaveError ? err : new PeerweaveError('ERR_MALFORMED', 'bad frame', { cause: err }))
+      return
+    }
+    if (message === undefined) return
+    if (this.intercept !== undefined) {
+      this.intercept(message)
+      return
+    }
+    if (this.#inbox.length === 0 && this.#events.listenerCount('message') > 0) {
+      this.#emit('message', message)
+      return
+    }
+    this.#inbox.push(message)
+    this.#inboxBytes += message.length
+    if (this.#inboxBytes > this.#maxBuffered) {
+      this.fail(new PeerweaveError('ERR_RATE_LIMITED', 'inbound messages piled up with no listener'))
+    }
+  }
+
+  /** The carrier's own buffer went low: hand it more frames. Never throws. */
+  carrierLow(): void {
+    if (this.#closed) return
+    this.#flush()
+    this.#maybeDrain()
+  }
+
+  /** The carrier is gone (remote close, network failure). Never throws. */
+  carrierClosed(error?: PeerweaveError): void {
+    this.#shutdown(error, true)
+  }
+
+  #flush(): void {
+    try {
+      // `<=`: stop only once strictly above the mark, because a low-water event fires
+      // on crossing down to the threshold; stopping exactly at it could wait forever.
+      while (this.#queueHead < this.#queue.length && this.#carrier.bufferedAmount() <= this.#highWater) {
+        const frame = this.#queue[this.#queueHead]!
+        this.#queue[this.#queueHead++] = EMPTY
+        this.#queuedBytes -= frame.length
+        this.#carrier.send(frame)
+      }
+    } catch (err) {
+      this.fail(new PeerweaveError('ERR_LINK', 'carrier refused a frame', { cause: err }))
+      return
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0
+      this.#queueHead = 0
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#queueHead)
+      this.#queueHead = 0
+    }
+  }
+
+  #maybeDrain(): void {
+    if (this.#closed) return
+    if (this.#needDrain && this.#queuedBytes === 0 && this.#carrier.bufferedAmount() < this.#highWater) {
+      this.#needDrain = false
+      this.#emit('drain')
+    }
+    if (this.#queuedBytes > 0 || this.#needDrain) this.#schedulePoll()
+  }
+
+  #schedulePoll(): void {
+    if (this.#poll !== undefined || this.#closed) return
+    this.#poll = setTimeout(() => {
+      this.#poll = undefined
+      this.carrierLow()
+    }, this.#carrier.pollIntervalMs)
+  }
+
+  #drainInbox(): void {
+    while (this.#inbox.length > 0 && !this.#closed && this.#events.listenerCount('message') > 0) {
+      const message = this.#inbox.shift()!
+      this.#inboxBytes -= message.length
+      this.#emit('message', message)
+    }
+  }
+
+  #shutdown(error: PeerweaveError | undefined, fromCarrier = false): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#closeError = error
+    this.intercept = undefined
+    if (this.#poll !== undefined) clearTimeout(this.#poll)
+    this.#poll = undefined
+    this.#queue.length = 0
+    this.#queuedBytes = 0
+    if (!fromCarrier) {
+      try {
+        this.#carrier.close(error)
+      } catch (err) {
+        // The carrier is being dropped anyway; report its failure rather than hide it.
+        this.#closeError ??= new PeerweaveError('ERR_LINK', 'carrier close failed', { cause: err })
+      }
+    }
+    // Messages already received stay deliverable, then close is reported.
+    if (this.#events.listenerCount('message') > 0) this.#deliverRemaining()
+    this.#reportClose()
+  }
+
+  #deliverRemaining(): void {
+    while (this.#inbox.length > 0) {
+      const message = this.#inbox.shift()!
+      this.#emit('message', message)
+    }
+    this.#inboxBytes = 0
+  }
+
+  #reportClose(): void {
+    if (this.#closeReported || this.#events.listenerCount('close') === 0) return
+    this.#closeReported = true
+    this.#inbox.length = 0
+    this.#inboxBytes = 0
+    this.#emit('close', this.#closeError)
+  }
+
+  /**
+   * Emit without letting a listener's exception unwind into the carrier's event
+   * handler (which would corrupt simple-peer or ws state). Like a DOM event
+   * listener, the exception is rethrown on its own task, so it still surfaces.
+   */
+  #emit(event: keyof LinkEvents, arg?: unknown): void {
+    try {
+      this.#events.emit(event, arg)
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err
+      })
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0)

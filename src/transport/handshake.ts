@@ -1,0 +1,202 @@
+import { equalBytes, toHex } from '../core/bytes.js'
+import { PeerweaveError } from '../core/errors.js'
+import type { Address, CryptoSuite, JsonValue, Signer } from '../core/types.js'
+import type { FramedLink } from './framed-link.js'
+import {
+  decodeHello,
+  decodeNonce,
+  encodeHello,
+  encodeHelloBody,
+  encodeNonce,
+  HELLO_VERSION,
+  helloSignedBytes,
+  NONCE_BYTES,
+  SIGNATURE_BYTES,
+} from './hello.js'
+import type { RemotePeer } from './link.js'
+import { wsBinding } from './sdp.js'
+
+/**
+ * The identity handshake, run over a fresh {@link FramedLink} before it is handed to
+ * the swarm. Each side sends one HELLO (see hello.ts) signed over a binding of this
+ * very link; WebSocket links first swap fresh nonces to make that binding.
+ *
+ * The receiver checks, in order: the HELLO parses, the version is ours, the key is
+ * not our own (a loop back to ourselves), the signature verifies over the binding
+ * with the sender's role, and, when we dialled a known address, that
+ * addressOf(publicKey) is that address. Any failure closes the link with
+ * ERR_HANDSHAKE; no answer within `timeoutMs` closes it with ERR_TIMEOUT.
+ */
+
+/** Default time for a handshake to finish (and, for WebRTC, for the connection to open). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/** Who we are and what we expect, for one handshake. */
+export interface HandshakeOptions {
+  identity: Signer
+  crypto: CryptoSuite
+  metadata: JsonValue | undefined
+  bridgeUrl: string | undefined
+  /** When we dialled a known peer: reject anyone else. */
+  expectedAddress: Address | undefined
+}
+
+/**
+ * How the link is bound: a fixed binding (WebRTC: both fingerprints, computed once
+ * the channel is open) or the nonce exchange (WebSocket).
+ */
+export type Binding = { kind: 'fixed'; bytes: Uint8Array } | { kind: 'nonces'; randomBytes: (n: number) => Uint8Array }
+
+/**
+ * Run the handshake on `link` (which must be open). Resolves with the proven
+ * remote peer and sets `link.remote`; on failure the link is already closed with
+ * the error the promise rejects with.
+ */
+export function runHandshake(link: FramedLink, binding: Binding, options: HandshakeOptions): Promise<RemotePeer> {
+  const myRole: 0 | 1 = link.direction === 'out' ? 0 : 1
+  const theirRole: 0 | 1 = myRole === 0 ? 1 : 0
+  return new Promise<RemotePeer>((resolve, reject) => {
+    let settled = false
+    // If the link dies while we wait (remote close, ICE failure, timeout), say so.
+    const onClose = (error?: Error) => {
+      if (settled) return
+      settled = true
+      reject(setupFailure(error))
+    }
+    link.on('close', onClose)
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      // Leave no listener behind: the link's first real 'close' listener must get the event.
+      link.off('close', onClose)
+      return true
+    }
+    const fail = (err: PeerweaveError) => {
+      if (!settle()) return
+      link.fail(err)
+      reject(err)
+    }
+    const failHandshake = (message: string, cause?: unknown) =>
+      fail(
+        new PeerweaveError(
+          'ERR_HANDSHAKE',
+          `handshake failed: ${message}`,
+          cause === undefined ? undefined : { cause },
+        ),
+      )
+
+    let bindingBytes: Uint8Array | undefined
+    let myNonce: Uint8Array | undefined
+
+    const sendHello = async (bytes: Uint8Array) => {
+      const body = encodeHelloBody({
+        publicKey: options.identity.publicKey,
+        metadata: options.metadata,
+        bridgeUrl: options.bridgeUrl,
+      })
+      const signature = await options.identity.sign(helloSignedBytes(myRole, bytes, body))
+      if (!settled && !link.closed) link.send(encodeHello(body, signature))
+    }
+
+    const onHello = async (message: Uint8Array) => {
+      // From here on messages are the application's: hold them for its listener.
+      link.intercept = undefined
+      let hello: ReturnType<typeof decodeHello>
+      try {
+        hello = decodeHello(message)
+      } catch (err) {
+        failHandshake('malformed HELLO', err)
+        return
+      }
+      if (hello.version !== HELLO_VERSION) return failHandshake(`unsupported version ${hello.version}`)
+      if (equalBytes(hello.publicKey, options.identity.publicKey)) return failHandshake('the remote peer is ourselves')
+      if (hello.signature.length !== SIGNATURE_BYTES) return failHandshake('bad signature length')
+      let ok: boolean
+      try {
+        ok = await options.crypto.verify(
+          hello.publicKey,
+          helloSignedBytes(theirRole, bindingBytes!, hello.bodyBytes),
+          hello.signature,
+        )
+      } catch (err) {
+        failHandshake('signature check threw', err)
+        return
+      }
+      if (!ok) return failHandshake('bad signature (wrong key, or the link binding differs: swapped SDP or relay)')
+      const address = toHex(options.crypto.addressOf(hello.publicKey))
+      if (options.expectedAddress !== undefined && address !== options.expectedAddress.toLowerCase()) {
+        return failHandshake(`expected ${options.expectedAddress}, got ${address}`)
+      }
+      if (!settle()) return
+      const remote: RemotePeer = {
+        address,
+        publicKey: hello.publicKey,
+        metadata: hello.metadata,
+        bridgeUrl: hello.bridgeUrl,
+      }
+      link.remote = remote
+      resolve(remote)
+    }
+
+    const start = (bytes: Uint8Array) => {
+      bindingBytes = bytes
+      sendHello(bytes).catch((err: unknown) => failHandshake('could not sign or send our HELLO', err))
+    }
+
+    if (binding.kind === 'fixed') {
+      link.intercept = (message) => void onHello(message)
+      start(binding.bytes)
+      return
+    }
+    // Nonce exchange: both send at once, then each HELLO signs dialer's || acceptor's nonce.
+    myNonce = binding.randomBytes(NONCE_BYTES)
+    link.intercept = (message) => {
+      let theirNonce: Uint8Array
+      try {
+        theirNonce = decodeNonce(message)
+      } catch (err) {
+        failHandshake(`expected a NONCE (${message.length} bytes, tag ${message[0]})`, err)
+        return
+      }
+      link.intercept = (next) => void onHello(next)
+      start(myRole === 0 ? wsBinding(myNonce!, theirNonce) : wsBinding(theirNonce, myNonce!))
+    }
+    try {
+      link.send(encodeNonce(myNonce))
+    } catch (err) {
+      failHandshake('could not send our NONCE', err)
+    }
+  })
+}
+
+/**
+ * The error link setup rejects with when the link closed before the handshake
+ * finished: network and timeout errors as they are, anything the peer sent wrong
+ * (malformed frames, a clean close mid-handshake) as ERR_HANDSHAKE with the cause.
+ */
+export function setupFailure(error: Error | undefined): PeerweaveError {
+  if (error instanceof PeerweaveError && error.code !== 'ERR_MALFORMED' && error.code !== 'ERR_MESSAGE_TOO_LARGE') {
+    return error
+  }
+  return new PeerweaveError('ERR_HANDSHAKE', 'link closed during the handshake', { cause: error })
+}
+
+/**
+ * `promise`, or ERR_TIMEOUT after `timeoutMs` (closing `link` with that error).
+ * The timer is always cleared, so nothing keeps the process alive afterwards.
+ */
+export function withHandshakeTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  onTimeout: (err: PeerweaveError) => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new PeerweaveError('ERR_TIMEOUT', `handshake did not finish within ${timeoutMs} ms`)
+      onTimeout(err)
+      reject(err)
+    }, timeoutMs)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
