@@ -1,0 +1,136 @@
+import { malformed } from './errors.js'
+import { ascii, Reader, Writer } from './wire.js'
+
+/**
+ * The signed envelope every multi-hop message travels in. Canonical binary:
+ * one encoding per value, fixed field order, no trailing bytes, so the bytes the
+ * origin signs are exactly the bytes every relay forwards and every receiver checks.
+ * The hop counter relays increment lives outside, in the MSG packet (packet.ts).
+ *
+ *   u8 version(1) | u8 kind | u8 purpose | u8 contentType | id[16] | originKey[32]
+ *   | u48 timestampMs | u8 hopLimit | target[20] (direct only) | ref[16] (reply only)
+ *   | u8 tagLen tag | u32 bodyLen body | signature[64]
+ */
+export const ENVELOPE_VERSION = 1
+export const MESSAGE_ID_BYTES = 16
+export const PUBLIC_KEY_BYTES = 32
+export const SIGNATURE_BYTES = 64
+export const TARGET_BYTES = 20
+export const MAX_TAG_BYTES = 64
+/**
+ * Domain prefix for message signatures (name, then a zero byte, as crypto's
+ * withDomain does), so they can never be replayed as another kind of signature.
+ */
+export const MESSAGE_DOMAIN = Uint8Array.from([...ascii('peerweave-msg-v1'), 0])
+
+export type Kind = 'broadcast' | 'direct' | 'whisper'
+export type Purpose = 'data' | 'request' | 'reply' | 'signal' | 'gather'
+/** How the body bytes are to be read: raw bytes, UTF-8 text or UTF-8 JSON. */
+export type ContentType = 'bytes' | 'text' | 'json'
+
+const KINDS: readonly Kind[] = ['broadcast', 'direct', 'whisper']
+const PURPOSES: readonly Purpose[] = ['data', 'request', 'reply', 'signal', 'gather']
+const CONTENT_TYPES: readonly ContentType[] = ['bytes', 'text', 'json']
+
+export interface Envelope {
+  kind: Kind
+  purpose: Purpose
+  contentType: ContentType
+  id: Uint8Array
+  originKey: Uint8Array
+  timestampMs: number
+  hopLimit: number
+  /** Address bytes of the destination; present exactly when kind is 'direct'. */
+  target: Uint8Array | undefined
+  /** Id of the request this answers; present exactly when purpose is 'reply'. */
+  ref: Uint8Array | undefined
+  /** Application message type (js2p-style handlers per type); may be empty. */
+  tag: Uint8Array
+  body: Uint8Array
+  signature: Uint8Array
+}
+
+export type UnsignedEnvelope = Omit<Envelope, 'signature'>
+
+function writeSigned(w: Writer, e: UnsignedEnvelope): void {
+  w.u8(ENVELOPE_VERSION)
+    .u8(KINDS.indexOf(e.kind))
+    .u8(PURPOSES.indexOf(e.purpose))
+    .u8(CONTENT_TYPES.indexOf(e.contentType))
+    .bytes(e.id)
+    .bytes(e.originKey)
+    .u48(e.timestampMs)
+    .u8(e.hopLimit)
+  if (e.kind === 'direct') w.bytes(e.target!)
+  if (e.purpose === 'reply') w.bytes(e.ref!)
+  w.short(e.tag).u32(e.body.length).bytes(e.body)
+}
+
+/** Throws RangeError for an envelope we are about to create that breaks the format's rules (a local bug). */
+function checkShape(e: UnsignedEnvelope): void {
+  if (e.id.length !== MESSAGE_ID_BYTES) throw new RangeError('envelope id must be 16 bytes')
+  if (e.originKey.length !== PUBLIC_KEY_BYTES) throw new RangeError('origin key must be 32 bytes')
+  if ((e.kind === 'direct') !== (e.target?.length === TARGET_BYTES)) throw new RangeError('target is for direct only')
+  if ((e.purpose === 'reply') !== (e.ref?.length === MESSAGE_ID_BYTES)) throw new RangeError('ref is for replies only')
+  if (e.tag.length > MAX_TAG_BYTES) throw new RangeError('tag over 64 bytes')
+  if (!Number.isInteger(e.hopLimit) || e.hopLimit < 0 || e.hopLimit > 255) throw new RangeError('hopLimit 0..255')
+  if (!Number.isInteger(e.timestampMs) || e.timestampMs < 0 || e.timestampMs >= 2 ** 48)
+    throw new RangeError('timestamp out of range')
+}
+
+/** The exact bytes the origin signs: the domain prefix, then every field but the signature. */
+export function signedBytes(e: UnsignedEnvelope): Uint8Array {
+  checkShape(e)
+  const w = new Writer(MESSAGE_DOMAIN.length + 96 + e.body.length)
+  w.bytes(MESSAGE_DOMAIN)
+  writeSigned(w, e)
+  return w.finish()
+}
+
+export function encodeEnvelope(e: Envelope): Uint8Array {
+  checkShape(e)
+  if (e.signature.length !== SIGNATURE_BYTES) throw new RangeError('signature must be 64 bytes')
+  const w = new Writer(160 + e.body.length)
+  writeSigned(w, e)
+  w.bytes(e.signature)
+  return w.finish()
+}
+
+/**
+ * Decode untrusted bytes. Returns a valid envelope or throws PeerweaveError
+ * ERR_MALFORMED; `maxBodyBytes` bounds what a peer can make us hold.
+ * The returned fields are views into `bytes` (no copies on the hot path).
+ */
+export function decodeEnvelope(bytes: Uint8Array, maxBodyBytes: number): Envelope {
+  const r = new Reader(bytes, 'envelope')
+  if (r.u8() !== ENVELOPE_VERSION) throw malformed('envelope: unknown version')
+  const kind = KINDS[r.u8()]
+  const purpose = PURPOSES[r.u8()]
+  const contentType = CONTENT_TYPES[r.u8()]
+  if (!kind || !purpose || !contentType) throw malformed('envelope: unknown kind, purpose or content type')
+  const id = r.take(MESSAGE_ID_BYTES)
+  const originKey = r.take(PUBLIC_KEY_BYTES)
+  const timestampMs = r.u48()
+  const hopLimit = r.u8()
+  const target = kind === 'direct' ? r.take(TARGET_BYTES) : undefined
+  const ref = purpose === 'reply' ? r.take(MESSAGE_ID_BYTES) : undefined
+  const tag = r.short()
+  if (tag.length > MAX_TAG_BYTES) throw malformed('envelope: tag too long')
+  const bodyLength = r.u32()
+  if (bodyLength > maxBodyBytes) throw malformed('envelope: body over the size limit')
+  const body = r.take(bodyLength)
+  const signature = r.take(SIGNATURE_BYTES)
+  r.end()
+  return { kind, purpose, contentType, id, originKey, timestampMs, hopLimit, target, ref, tag, body, signature }
+}
+
+/**
+ * The signed bytes of a decoded envelope are a prefix of its encoding (everything
+ * but the trailing signature), so a receiver verifies without re-encoding.
+ */
+export function signedBytesOfEncoded(encoded: Uint8Array): Uint8Array {
+  const out = new Uint8Array(MESSAGE_DOMAIN.length + encoded.length - SIGNATURE_BYTES)
+  out.set(MESSAGE_DOMAIN, 0)
+  out.set(encoded.subarray(0, encoded.length - SIGNATURE_BYTES), MESSAGE_DOMAIN.length)
+  return out
+}

@@ -1,0 +1,42 @@
+/**
+ * Recent broadcasts kept so a GRAFT (a neighbour that heard of a message only by
+ * digest) can be answered. Bounded by count and by total bytes, oldest out first.
+ */
+export interface StoredMessage {
+  envelope: Uint8Array
+  hops: number
+}
+
+export class MessageStore {
+  private readonly entries = new Map<string, StoredMessage>()
+  private bytes = 0
+
+  constructor(
+    private readonly maxMessages: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get(id: string): StoredMessage | undefined {
+    return this.entries.get(id)
+  }
+
+  add(id: string, message: StoredMessage): void {
+    if (this.entries.has(id) || message.envelope.length > this.maxBytes) return
+    this.entries.set(id, message)
+    this.bytes += message.envelope.length
+    while (this.entries.size > this.maxMessages || this.bytes > this.maxBytes) {
+      const oldest = this.entries.entries().next().value
+      if (!oldest) break
+      this.entries.delete(oldest[0])
+      this.bytes -= oldest[1].envelope.length
+    }
+  }
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  get totalBytes(): number {
+    return this.bytes
+  }
+}

@@ -1,0 +1,40 @@
+import type { AddrKey } from './addr-key.js'
+import type { Direction } from './types.js'
+
+/** Per-neighbour statistics (peernet's getStats), kept as plain counters. */
+export interface LinkStats {
+  messagesIn: number
+  messagesOut: number
+  bytesIn: number
+  bytesOut: number
+  badFrames: number
+}
+
+/** What one node knows about one linked neighbour. */
+export class Neighbour {
+  /** Plumtree: push full messages on this link (tree link) or only digests (lazy). */
+  eager: boolean
+  /** The neighbour's own neighbour list from its last peer exchange (2-hop lookahead for routing). */
+  view: AddrKey[] = []
+  /** The neighbour's degree and capacity from its last peer exchange; -1 until known. */
+  degree = -1
+  capacity = -1
+  lastHeardAt: number
+  lastSentAt: number
+  readonly stats: LinkStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0 }
+
+  constructor(
+    readonly key: AddrKey,
+    readonly direction: Direction,
+    readonly since: number,
+    eager: boolean,
+  ) {
+    this.eager = eager
+    this.lastHeardAt = since
+    this.lastSentAt = since
+  }
+
+  get address(): string {
+    return this.key.hex
+  }
+}

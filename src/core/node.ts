@@ -1,0 +1,830 @@
+import { type AddrKey, compareXor, keyFromBytes, keyFromHex } from './addr-key.js'
+import { toHex } from './bytes.js'
+import {
+  type ContentType,
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  type Kind,
+  type Purpose,
+  signedBytes,
+  signedBytesOfEncoded,
+  type UnsignedEnvelope,
+} from './envelope.js'
+import { invalidArg, PeerweaveError } from './errors.js'
+import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate } from './mesh-policy.js'
+import { Neighbour } from './neighbour.js'
+import { lowDegree, type NodeOptions, resolveNodeOptions, targetDegree } from './options.js'
+import { decodePacket, encodePacket, type Packet, type PexEntry } from './packet.js'
+import { type KnownPeer, PeerCache } from './peer-cache.js'
+import { Plumtree } from './plumtree.js'
+import { Requests } from './requests.js'
+import { rankNextHops } from './router.js'
+import { Scheduler } from './scheduler.js'
+import { SeenCache } from './seen-cache.js'
+import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
+import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
+import { type Walk, Walks } from './walks.js'
+
+/** A message handed to the application (or to request bookkeeping). */
+export interface Delivery {
+  id: string
+  from: Address
+  fromKey: Uint8Array
+  kind: Kind
+  purpose: Purpose
+  contentType: ContentType
+  tag: Uint8Array
+  body: Uint8Array
+  hops: number
+  timestampMs: number
+  /** For replies: id of the request answered. */
+  ref: string | undefined
+}
+
+/** Effects the node asks its driver (simulator or live swarm) to carry out. */
+export interface NodeIO {
+  /** Hand a packet to the link to a current neighbour. */
+  send(to: Address, packet: Uint8Array): void
+  /** Close the link to `to` now (the node has already forgotten it). */
+  disconnect(to: Address, reason: string): void
+  /** Start opening a link to `to` (a slot is reserved): mesh signalling via `requestLink`, or a bridge URL. */
+  dial(to: Address, bridgeUrl: string | undefined): void
+  /** Ask discovery (trackers, bridges, the peer store) for `count` more peers. */
+  discover(count: number, reason: 'needy' | 'shuffle'): void
+  deliver(d: Delivery): void
+  /** Transport signalling routed to us through the mesh: an offer (we admitted it), an answer, or extra data. */
+  signal(from: Address, op: 'offer' | 'answer' | 'extra', payload: Uint8Array): void
+  /** A link we were opening will not happen (refused, unreachable or timed out): drop any transport state. */
+  abandon(to: Address): void
+  warn(error: PeerweaveError): void
+  neighbourUp(n: Neighbour): void
+  neighbourDown(address: Address, reason: string): void
+}
+
+interface Pending {
+  direction: Direction
+  since: number
+}
+
+/** What a driver tells the node about a link that just opened and was authenticated. */
+export interface LinkInfo {
+  direction: Direction
+  bridgeUrl?: string | undefined
+}
+
+const ZERO_SIGNATURE = new Uint8Array(64)
+
+/**
+ * One peer's protocol engine, pure: packets in, effects out, time and randomness
+ * injected. The simulator runs thousands of these; the live Swarm runs one per peer.
+ */
+export class MeshNode {
+  readonly options: NodeOptions
+  readonly key: AddrKey
+  readonly scheduler = new Scheduler()
+  readonly targetDegree: number
+  readonly lowDegree: number
+  readonly known: PeerCache
+  private readonly neighbours = new Map<string, Neighbour>()
+  private readonly pending = new Map<string, Pending>()
+  private readonly seen: SeenCache<Kind>
+  private readonly verifying = new Map<string, { from: string; packet: Packet & { type: 'msg' } }[]>()
+  private readonly walks: Walks
+  private readonly plumtree: Plumtree
+  private readonly requests: Requests<Delivery>
+  private readonly originKeys = new Map<string, AddrKey>()
+  private pexTimer = false
+  private knownDirty = true
+  private lastDiscoverAt = Number.NEGATIVE_INFINITY
+  private closed = false
+  private started = false
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly crypto: CryptoSuite,
+    private readonly clock: Clock,
+    private readonly rng: Rng,
+    private readonly io: NodeIO,
+    options: Partial<NodeOptions> = {},
+  ) {
+    this.options = resolveNodeOptions(options)
+    const o = this.options
+    this.key = keyFromHex(signer.address)
+    this.targetDegree = targetDegree(o.maxPeers, rng.next())
+    this.lowDegree = Math.min(lowDegree(o.maxPeers), this.targetDegree)
+    this.known = new PeerCache(o.knownMaxPeers)
+    this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
+    this.walks = new Walks(o.seenMaxEntries, o.seenTtlMs)
+    this.requests = new Requests<Delivery>(this.scheduler)
+    this.plumtree = new Plumtree(
+      {
+        scheduler: this.scheduler,
+        now: () => this.clock.now(),
+        neighbours: () => this.neighbours.values(),
+        neighbour: (a) => this.neighbours.get(a),
+        send: (to, p) => this.sendPacket(to, p),
+      },
+      o,
+    )
+  }
+
+  get address(): Address {
+    return this.key.hex
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Links open now plus links being set up: the number the maxPeers cap applies to. */
+  get slotsUsed(): number {
+    return this.neighbours.size + this.pending.size
+  }
+
+  get degree(): number {
+    return this.neighbours.size
+  }
+
+  neighbourList(): Neighbour[] {
+    return [...this.neighbours.values()]
+  }
+
+  neighbour(address: Address): Neighbour | undefined {
+    return this.neighbours.get(address)
+  }
+
+  /** How many more links the node wants (what trackers should be asked for). */
+  wantedLinks(): number {
+    return Math.max(0, this.targetDegree - this.slotsUsed)
+  }
+
+  // ---- time ----------------------------------------------------------------
+
+  /** Begin periodic upkeep. Nothing happens before this (no work at construction). */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    const now = this.clock.now()
+    const o = this.options
+    this.scheduler.at(now + this.rng.next() * o.rebalanceIntervalMs * 0.2, () => this.rebalance())
+    this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
+    this.scheduler.at(now + o.shuffleIntervalMs * (0.5 + this.rng.next()), () => this.shuffle())
+  }
+
+  /** Run every timer due by now. */
+  tick(): void {
+    this.scheduler.runDue(this.clock.now())
+  }
+
+  /** When the driver must call `tick` next (undefined: nothing scheduled). */
+  nextWakeAt(): number | undefined {
+    return this.scheduler.nextAt()
+  }
+
+  // ---- links ---------------------------------------------------------------
+
+  /**
+   * May a link with `peer` be set up? Reserves a slot when yes. A full node makes
+   * room (HyParView-style) for a needy newcomer, a near peer or a shuffle, by
+   * dropping a link whose owner stays well connected; otherwise it refuses.
+   */
+  admit(peer: Address, direction: Direction, reason: LinkReason = 'plain'): boolean {
+    if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
+    const p = this.pending.get(peer)
+    if (p) {
+      if (p.direction === direction) return false
+      // Both dialled at once: keep the link opened by the lower address, on both sides.
+      const keepOurs = this.address < peer
+      if (keepOurs === (p.direction === 'out')) return false
+      this.pending.set(peer, { direction, since: this.clock.now() })
+      this.io.abandon(peer)
+      return true
+    }
+    if (this.slotsUsed >= this.options.maxPeers) {
+      const wantsRoom = reason === 'needy' || reason === 'shuffle' || (reason === 'near' && this.isNear(peer))
+      if (!wantsRoom || !this.makeRoom(`admit-${reason}`)) return false
+    }
+    this.pending.set(peer, { direction, since: this.clock.now() })
+    return true
+  }
+
+  /** A link finished its handshake. Returns false when the node does not want it (the driver closes it). */
+  linkUp(peer: Address, info: LinkInfo): boolean {
+    if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
+    if (!this.pending.delete(peer) && this.slotsUsed >= this.options.maxPeers) return false
+    const now = this.clock.now()
+    const key = this.internKey(peer)
+    const n = new Neighbour(key, info.direction, now, this.rng.next() < this.options.coverage)
+    this.neighbours.set(peer, n)
+    this.known.saw(key, now, info.bridgeUrl)
+    this.known.succeeded(peer)
+    this.sendPacket(peer, this.pexPacket(peer))
+    this.schedulePex()
+    this.io.neighbourUp(n)
+    // A near link beyond the target degree replaces the least useful far link, keeping slack for newcomers.
+    if (this.dialReasons.get(peer) === 'near' && this.slotsUsed > this.targetDegree) this.makeRoom('near-trim')
+    this.dialReasons.delete(peer)
+    return true
+  }
+
+  /** A link being set up failed before it opened. */
+  linkFailed(peer: Address): void {
+    this.dialReasons.delete(peer)
+    if (this.pending.delete(peer)) this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
+  }
+
+  /** A link closed (remote close, transport error). Idempotent. */
+  linkDown(peer: Address, reason = 'closed'): void {
+    if (!this.neighbours.delete(peer)) return
+    this.plumtree.linkDown(peer)
+    this.schedulePex()
+    this.io.neighbourDown(peer, reason)
+    if (!this.closed) this.scheduler.at(this.clock.now() + 50 + this.rng.next() * 200, () => this.rebalance(false))
+  }
+
+  /** Leave: say goodbye on every link (neighbours drop us at once), stop timers, fail pending requests. */
+  close(): void {
+    if (this.closed) return
+    for (const n of [...this.neighbours.values()]) {
+      this.sendPacket(n.address, { type: 'bye' })
+      this.drop(n.address, 'closed')
+    }
+    for (const peer of this.pending.keys()) this.io.abandon(peer)
+    this.pending.clear()
+    this.closed = true
+    this.requests.failAll(new PeerweaveError('ERR_CLOSED', 'the swarm was closed'))
+    this.plumtree.clear()
+    this.scheduler.clear()
+  }
+
+  /** Learn of peers from outside the mesh (tracker, peer store, bootstrap list). */
+  learn(address: Address, bridgeUrl?: string): void {
+    if (address === this.address) return
+    this.known.saw(this.internKey(address), this.clock.now(), bridgeUrl)
+    this.knownDirty = true
+  }
+
+  // ---- sending -------------------------------------------------------------
+
+  async broadcast(
+    body: Uint8Array,
+    opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
+  ): Promise<string> {
+    const env = await this.seal({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts })
+    const idHex = toHex(env.id)
+    this.needLinks('broadcast')
+    this.seen.add(idHex, 'broadcast', this.clock.now())
+    this.plumtree.spread(idHex, env.id, encodeEnvelope(env), 0, true)
+    return idHex
+  }
+
+  async whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
+    const env = await this.seal({ kind: 'whisper', purpose: 'data', body, ...opts })
+    this.needLinks('whisper')
+    const encoded = encodeEnvelope(env)
+    for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
+    return toHex(env.id)
+  }
+
+  /** Send to one address, routed hop by hop. Resolves once handed to the first hop(s). */
+  async direct(
+    target: Address,
+    body: Uint8Array,
+    opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: Purpose; ref?: Uint8Array } = {},
+  ): Promise<string> {
+    if (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target))
+      throw invalidArg('address', 'a 40-character hex address', target)
+    if (target === this.address) throw invalidArg('address', 'another peer’s address, not our own', target)
+    const targetKey = this.internKey(target)
+    const env = await this.seal({ kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts })
+    this.needLinks('send')
+    const idHex = toHex(env.id)
+    const now = this.clock.now()
+    this.seen.add(idHex, 'direct', now)
+    const walk: Walk = {
+      envelope: encodeEnvelope(env),
+      hops: 0,
+      hopLimit: env.hopLimit,
+      target: targetKey,
+      prev: undefined,
+      tried: new Set(),
+      createdAt: now,
+    }
+    this.walks.add(idHex, walk)
+    const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+    for (let i = 0; i < fanout; i++) if (!this.step(idHex, walk, i === 0)) break
+    return idHex
+  }
+
+  request(target: Address, body: Uint8Array, timeoutMs: number, opts: { contentType?: ContentType; tag?: Uint8Array } = {}) {
+    return this.direct(target, body, { ...opts, purpose: 'request' }).then((id) =>
+      this.requests.one(id, this.clock.now() + timeoutMs, `request to ${target}`),
+    )
+  }
+
+  /** Broadcast a question and gather every reply that arrives before the deadline (or `expect` of them). */
+  async requestAll(
+    body: Uint8Array,
+    timeoutMs: number,
+    opts: { contentType?: ContentType; tag?: Uint8Array; expect?: number } = {},
+  ): Promise<Delivery[]> {
+    const id = await this.broadcast(body, { ...opts, purpose: 'gather' })
+    return this.requests.all(id, this.clock.now() + timeoutMs, opts.expect ?? Number.POSITIVE_INFINITY)
+  }
+
+  /** Answer a request or gather delivery. */
+  reply(to: Delivery, body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
+    if (to.purpose !== 'request' && to.purpose !== 'gather')
+      throw new PeerweaveError('ERR_INVALID_ARG', 'only requests can be replied to')
+    return this.direct(to.from, body, { ...opts, purpose: 'reply', ref: hexToBytes(to.id) })
+  }
+
+  /** Send a link request with the transport's offer (after `io.dial`). */
+  requestLink(to: Address, payload: Uint8Array, reason: LinkReason = 'plain'): Promise<string> {
+    return this.sendSignal(to, { op: 'request', reason, degree: this.degree, payload })
+  }
+
+  /** Answer an admitted link request with the transport's answer. */
+  acceptLink(to: Address, payload: Uint8Array): Promise<string> {
+    return this.sendSignal(to, { op: 'accept', reason: 'plain', degree: this.degree, payload })
+  }
+
+  /** Extra transport signalling (e.g. trickled candidates) for a link being set up. */
+  signalExtra(to: Address, payload: Uint8Array): Promise<string> {
+    return this.sendSignal(to, { op: 'extra', reason: 'plain', degree: this.degree, payload })
+  }
+
+  private sendSignal(to: Address, s: SignalMessage): Promise<string> {
+    return this.direct(to, encodeSignal(s), { purpose: 'signal' })
+  }
+
+  private needLinks(what: string): void {
+    if (this.closed) throw new PeerweaveError('ERR_CLOSED', `${what}: the swarm is closed`)
+    if (this.neighbours.size === 0) throw new PeerweaveError('ERR_UNREACHABLE', `${what}: no neighbours yet`)
+  }
+
+  private async seal(
+    e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
+  ): Promise<Envelope> {
+    if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
+    if (e.body.length > this.options.maxBodyBytes)
+      throw new PeerweaveError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `message of ${e.body.length} bytes is over maxMessageBytes (${this.options.maxBodyBytes})`,
+      )
+    const unsigned: UnsignedEnvelope = {
+      kind: e.kind,
+      purpose: e.purpose,
+      contentType: e.contentType ?? 'bytes',
+      id: this.rng.bytes(16),
+      originKey: this.signer.publicKey,
+      timestampMs: Math.floor(this.clock.now()),
+      hopLimit:
+        e.kind === 'whisper'
+          ? 1
+          : e.kind === 'direct'
+            ? this.options.directHopLimit
+            : this.options.broadcastHopLimit,
+      target: e.target,
+      ref: e.ref,
+      tag: e.tag ?? new Uint8Array(0),
+      body: e.body,
+    }
+    const signature = await this.signer.sign(signedBytes(unsigned))
+    return { ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE }
+  }
+
+  // ---- receiving -----------------------------------------------------------
+
+  /** A packet from a neighbour. Returns a promise only while a signature check is in flight. */
+  receive(from: Address, bytes: Uint8Array): void | Promise<void> {
+    const n = this.neighbours.get(from)
+    if (!n || this.closed) return
+    const now = this.clock.now()
+    n.lastHeardAt = now
+    n.stats.messagesIn++
+    n.stats.bytesIn += bytes.length
+    let p: Packet
+    try {
+      p = decodePacket(bytes)
+    } catch (err) {
+      return this.bad(n, err)
+    }
+    switch (p.type) {
+      case 'msg':
+        return this.onMsg(n, p)
+      case 'ihave':
+        return this.plumtree.ihave(from, p.ids, (id) => this.seen.has(id, now), toHex)
+      case 'graft':
+        return this.plumtree.graft(from, p.ids, toHex)
+      case 'prune':
+        return this.plumtree.prune(from)
+      case 'pex':
+        return this.onPex(n, p.degree, p.capacity, p.peers)
+      case 'bye':
+        return this.drop(from, 'goodbye')
+      case 'ping':
+        return this.sendPacket(from, { type: 'pong', nonce: p.nonce })
+      case 'pong':
+        return
+      case 'back':
+        return this.onBack(from, toHex(p.id))
+    }
+  }
+
+  private bad(n: Neighbour, err: unknown): void {
+    n.stats.badFrames++
+    this.io.warn(
+      err instanceof PeerweaveError
+        ? new PeerweaveError(err.code, `${err.message} from ${n.address}`, { cause: err })
+        : new PeerweaveError('ERR_MALFORMED', `bad frame from ${n.address}`, { cause: err }),
+    )
+  }
+
+  private onMsg(n: Neighbour, p: Packet & { type: 'msg' }): void | Promise<void> {
+    let env: Envelope
+    try {
+      env = decodeEnvelope(p.envelope, this.options.maxBodyBytes)
+    } catch (err) {
+      return this.bad(n, err)
+    }
+    const idHex = toHex(env.id)
+    const now = this.clock.now()
+    // Dedupe before verifying: each message costs at most one signature check here.
+    if (this.seen.has(idHex, now)) return this.onDuplicate(n.address, env.kind, env, idHex)
+    const queued = this.verifying.get(idHex)
+    if (queued) {
+      queued.push({ from: n.address, packet: p })
+      return
+    }
+    if (env.timestampMs < now - this.options.seenTtlMs || env.timestampMs > now + this.options.maxClockSkewMs) {
+      this.io.warn(new PeerweaveError('ERR_REPLAY', `message ${idHex} from ${n.address} is outside the time window`))
+      return
+    }
+    if (p.hops > env.hopLimit || p.hops === 0) return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count'))
+    const verdict = this.crypto.verify(env.originKey, signedBytesOfEncoded(p.envelope), env.signature)
+    if (typeof verdict === 'boolean') return this.afterVerify(n.address, p, env, idHex, verdict, [])
+    const alternates: { from: string; packet: Packet & { type: 'msg' } }[] = []
+    this.verifying.set(idHex, alternates)
+    return verdict.then(
+      (ok) => {
+        this.verifying.delete(idHex)
+        this.afterVerify(n.address, p, env, idHex, ok, alternates)
+      },
+      (err) => {
+        this.verifying.delete(idHex)
+        this.io.warn(new PeerweaveError('ERR_BAD_SIGNATURE', `could not verify ${idHex}`, { cause: err }))
+      },
+    )
+  }
+
+  private afterVerify(
+    from: string,
+    p: Packet & { type: 'msg' },
+    env: Envelope,
+    idHex: string,
+    ok: boolean,
+    alternates: { from: string; packet: Packet & { type: 'msg' } }[],
+  ): void | Promise<void> {
+    if (this.closed) return
+    if (!ok) {
+      const n = this.neighbours.get(from)
+      if (n) n.stats.badFrames++
+      this.io.warn(new PeerweaveError('ERR_BAD_SIGNATURE', `bad signature on ${idHex} relayed by ${from}`))
+      // An honest copy may have queued behind the forged one: give it its own chance.
+      const next = alternates.shift()
+      const nn = next && this.neighbours.get(next.from)
+      if (next && nn) {
+        const r = this.onMsg(nn, next.packet)
+        for (const a of alternates) this.onDuplicate(a.from, env.kind, env, idHex)
+        return r
+      }
+      return
+    }
+    this.seen.add(idHex, env.kind, this.clock.now())
+    this.accept(from, p, env, idHex)
+    for (const a of alternates) this.onDuplicate(a.from, env.kind, env, idHex)
+  }
+
+  private accept(from: string, p: Packet & { type: 'msg' }, env: Envelope, idHex: string): void {
+    const origin = this.originKey(env.originKey)
+    if (env.kind === 'direct' && env.target && compareXor(this.key, keyFromBytes(env.target, ''), this.key) !== 0) {
+      const walk: Walk = {
+        envelope: p.envelope,
+        hops: p.hops,
+        hopLimit: env.hopLimit,
+        target: this.internKey(toHex(env.target)),
+        prev: from,
+        tried: new Set(),
+        createdAt: this.clock.now(),
+      }
+      this.walks.add(idHex, walk)
+      this.step(idHex, walk, true)
+      return
+    }
+    if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
+    if (origin.hex === this.address) return
+    const d: Delivery = {
+      id: idHex,
+      from: origin.hex,
+      fromKey: env.originKey,
+      kind: env.kind,
+      purpose: env.purpose,
+      contentType: env.contentType,
+      tag: env.tag,
+      body: env.body,
+      hops: p.hops,
+      timestampMs: env.timestampMs,
+      ref: env.ref ? toHex(env.ref) : undefined,
+    }
+    if (env.purpose === 'reply') {
+      if (env.ref) this.requests.reply(toHex(env.ref), d)
+      return
+    }
+    if (env.purpose === 'signal') {
+      if (env.kind === 'direct') this.onSignal(origin.hex, env.body)
+      return
+    }
+    this.io.deliver(d)
+  }
+
+  private onDuplicate(from: string, kind: Kind, env: Envelope, idHex: string): void {
+    if (kind === 'broadcast') this.plumtree.duplicate(from)
+    else if (kind === 'direct' && env.target && toHex(env.target) !== this.address)
+      this.sendPacket(from, { type: 'back', id: hexToBytes(idHex) })
+  }
+
+  /** Move a direct message one hop on; false when no untried neighbour is left (it went back or failed). */
+  private step(idHex: string, walk: Walk, backtrackIfStuck: boolean): boolean {
+    const exclude = new Set(walk.tried)
+    if (walk.prev) exclude.add(walk.prev)
+    const ranked = walk.hops + 1 > walk.hopLimit ? [] : rankNextHops(this.key, walk.target, this.neighbours.values(), exclude)
+    const next = ranked[0]
+    if (next) {
+      walk.tried.add(next.address)
+      this.sendPacket(next.address, { type: 'msg', hops: walk.hops + 1, envelope: walk.envelope })
+      return true
+    }
+    if (!backtrackIfStuck) return false
+    if (walk.prev) {
+      if (this.neighbours.has(walk.prev)) this.sendPacket(walk.prev, { type: 'back', id: hexToBytes(idHex) })
+    } else if (walk.tried.size === 0 || this.walkExhausted(walk)) {
+      this.unreachable(idHex, walk)
+    }
+    return false
+  }
+
+  private walkExhausted(walk: Walk): boolean {
+    for (const a of this.neighbours.keys()) if (!walk.tried.has(a)) return false
+    return true
+  }
+
+  private onBack(from: string, idHex: string): void {
+    const walk = this.walks.get(idHex, this.clock.now())
+    if (!walk) return
+    walk.tried.add(from)
+    if (walk.prev === undefined) {
+      // At the origin, with parallel paths, only give up once every path came back.
+      this.step(idHex, walk, this.walkExhausted(walk))
+      return
+    }
+    this.step(idHex, walk, true)
+  }
+
+  private unreachable(idHex: string, walk: Walk): void {
+    this.walks.delete(idHex)
+    const env = decodeEnvelope(walk.envelope, this.options.maxBodyBytes)
+    const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex}`)
+    if (env.purpose === 'request') this.requests.fail(idHex, err)
+    else if (env.purpose === 'signal') {
+      if (decodeSignal(env.body).op === 'request') this.refused(walk.target.hex)
+    } else this.io.warn(err)
+  }
+
+  // ---- signalling through the mesh ----------------------------------------
+
+  private onSignal(from: Address, body: Uint8Array): void {
+    let s: SignalMessage
+    try {
+      s = decodeSignal(body)
+    } catch (err) {
+      this.io.warn(new PeerweaveError('ERR_MALFORMED', `bad link signal from ${from}`, { cause: err }))
+      return
+    }
+    this.learn(from)
+    if (s.op === 'request') {
+      if (this.admit(from, 'in', s.reason)) this.io.signal(from, 'offer', s.payload)
+      else
+        this.sendSignal(from, { op: 'refuse', reason: 'plain', degree: this.degree, payload: new Uint8Array(0) }).catch(
+          (err) => this.io.warn(err),
+        )
+    } else if (s.op === 'accept') {
+      if (this.pending.get(from)?.direction === 'out') this.io.signal(from, 'answer', s.payload)
+    } else if (s.op === 'refuse') {
+      if (this.pending.get(from)?.direction === 'out') this.refused(from)
+    } else if (this.pending.has(from)) {
+      this.io.signal(from, 'extra', s.payload)
+    }
+  }
+
+  private refused(peer: Address): void {
+    this.dialReasons.delete(peer)
+    if (!this.pending.delete(peer)) return
+    this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
+    this.io.abandon(peer)
+  }
+
+  // ---- peer exchange -------------------------------------------------------
+
+  private onPex(n: Neighbour, degree: number, capacity: number, peers: PexEntry[]): void {
+    const now = this.clock.now()
+    n.degree = degree
+    n.capacity = capacity
+    n.view = []
+    for (const e of peers) {
+      const key = this.internKey(toHex(e.address))
+      if (key.hex === this.address) continue
+      n.view.push(key)
+      this.known.saw(key, now, e.bridgeUrl ? asciiString(e.bridgeUrl) : undefined)
+    }
+    this.knownDirty = true
+  }
+
+  private pexPacket(to: Address): Packet {
+    const peers: PexEntry[] = []
+    for (const n of this.neighbours.values()) {
+      if (n.address === to) continue
+      const url = this.known.get(n.address)?.bridgeUrl
+      peers.push({ address: n.key.bytes, bridgeUrl: url ? asciiBytes(url) : undefined })
+    }
+    return { type: 'pex', degree: this.neighbours.size, capacity: this.options.maxPeers, peers }
+  }
+
+  private schedulePex(): void {
+    if (this.pexTimer || this.closed) return
+    this.pexTimer = true
+    this.scheduler.at(this.clock.now() + 50, () => {
+      this.pexTimer = false
+      for (const n of this.neighbours.values()) this.sendPacket(n.address, this.pexPacket(n.address))
+    })
+  }
+
+  // ---- mesh upkeep ---------------------------------------------------------
+
+  private rebalance(periodic = true): void {
+    if (this.closed) return
+    const now = this.clock.now()
+    const o = this.options
+    if (periodic)
+      this.scheduler.at(now + o.rebalanceIntervalMs * (0.75 + 0.5 * this.rng.next()), () => this.rebalance())
+    for (const [peer, p] of this.pending)
+      if (now - p.since > o.linkTimeoutMs) {
+        this.pending.delete(peer)
+        this.known.failed(peer, now, o.rebalanceIntervalMs)
+        this.io.abandon(peer)
+      }
+    let outbound = 0
+    for (const p of this.pending.values()) if (p.direction === 'out') outbound++
+    if (outbound >= 2) return
+    const candidates = this.candidates(now)
+    const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: o.nearLinks }
+    if (this.knownDirty) {
+      this.knownDirty = false
+      // A better near link is dialled only into a free slot; room is made after it opened
+      // (linkUp), so a refused near dial never costs a link.
+      const near = nearCandidate(slots, candidates)
+      if (near && this.slotsUsed < o.maxPeers) {
+        this.dial(near, 'near')
+        return
+      }
+    }
+    if (this.slotsUsed >= this.targetDegree) return
+    const depth = estimateDepth(this.key, candidates.map((c) => c.key).concat(slots.neighbours.map((n) => n.key)))
+    const far = farCandidate(slots, candidates, depth + 1, () => this.rng.next())
+    if (far) {
+      this.dial(far, this.neighbours.size < this.lowDegree ? 'needy' : 'plain')
+      return
+    }
+    if (now - this.lastDiscoverAt >= o.trackerIntervalMs) {
+      this.lastDiscoverAt = now
+      this.io.discover(this.wantedLinks(), 'needy')
+    }
+  }
+
+  private shuffle(): void {
+    if (this.closed) return
+    const o = this.options
+    this.scheduler.at(this.clock.now() + o.shuffleIntervalMs * (0.75 + 0.5 * this.rng.next()), () => this.shuffle())
+    if (this.neighbours.size >= this.lowDegree) this.io.discover(1, 'shuffle')
+  }
+
+  private candidates(now: number): KnownPeer[] {
+    const out: KnownPeer[] = []
+    for (const k of this.known.values())
+      if (k.notBefore <= now && !this.neighbours.has(k.key.hex) && !this.pending.has(k.key.hex) && k.key.hex !== this.address)
+        out.push(k)
+    return out
+  }
+
+  private dial(peer: KnownPeer, reason: LinkReason): void {
+    const address = peer.key.hex
+    this.pending.set(address, { direction: 'out', since: this.clock.now() })
+    this.dialReasons.set(address, reason)
+    this.io.dial(address, peer.bridgeUrl)
+  }
+
+  /** Why the node dialled a peer (for the link request the driver sends). */
+  readonly dialReasons = new Map<string, LinkReason>()
+
+  /** Is `peer` closer to us than our current nearLinks-th closest neighbour? */
+  private isNear(peer: Address): boolean {
+    const key = this.internKey(peer)
+    const near = closest(
+      this.key,
+      this.neighbourList().map((n) => n.key),
+      this.options.nearLinks,
+    )
+    if (near.length < this.options.nearLinks) return true
+    return compareXor(this.key, key, near[near.length - 1]!) < 0
+  }
+
+  /** Drop one expendable link so a better one fits under the cap. */
+  private makeRoom(why: string): boolean {
+    const victim = chooseVictim(
+      { self: this.key, neighbours: this.neighbourList(), nearLinks: this.options.nearLinks },
+      this.lowDegree,
+      () => this.rng.next(),
+    )
+    if (!victim) return false
+    this.sendPacket(victim.address, { type: 'bye' })
+    this.known.failed(victim.address, this.clock.now(), this.options.rebalanceIntervalMs)
+    this.drop(victim.address, `replaced:${why}`)
+    return true
+  }
+
+  private keepalive(): void {
+    if (this.closed) return
+    const now = this.clock.now()
+    const o = this.options
+    this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
+    for (const n of [...this.neighbours.values()]) {
+      if (now - n.lastHeardAt > o.deadAfterMs) this.drop(n.address, 'timeout')
+      else if (now - n.lastSentAt >= o.pingIntervalMs) this.sendPacket(n.address, { type: 'ping', nonce: 0 })
+    }
+  }
+
+  /** Forget a neighbour and close its link. */
+  private drop(peer: Address, reason: string): void {
+    if (!this.neighbours.has(peer)) return
+    this.io.disconnect(peer, reason)
+    this.linkDown(peer, reason)
+  }
+
+  private sendPacket(to: Address, p: Packet): void {
+    const n = this.neighbours.get(to)
+    if (!n) return
+    const bytes = encodePacket(p)
+    n.lastSentAt = this.clock.now()
+    n.stats.messagesOut++
+    n.stats.bytesOut += bytes.length
+    this.io.send(to, bytes)
+  }
+
+  private internKey(hex: Address): AddrKey {
+    const n = this.neighbours.get(hex)
+    if (n) return n.key
+    const k = this.known.get(hex)
+    if (k) return k.key
+    return keyFromHex(hex)
+  }
+
+  private originKey(publicKey: Uint8Array): AddrKey {
+    const pk = toHex(publicKey)
+    let k = this.originKeys.get(pk)
+    if (!k) {
+      k = keyFromBytes(this.crypto.addressOf(publicKey))
+      if (this.originKeys.size >= 4096) this.originKeys.clear()
+      this.originKeys.set(pk, k)
+    }
+    return k
+  }
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
+function asciiString(b: Uint8Array): string {
+  let s = ''
+  for (const c of b) s += String.fromCharCode(c & 0x7f)
+  return s
+}
+
+function asciiBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0x7f
+  return out
+}

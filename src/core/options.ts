@@ -1,0 +1,124 @@
+import { invalidArg } from './errors.js'
+
+/**
+ * Protocol knobs of one node, each with its unit in the name. Defaults suit a
+ * browser swarm over WebRTC; the simulator and tests pass their own.
+ */
+export interface NodeOptions {
+  /** Hard cap on links, inbound and outbound together (gossipsub's Dhi). Never exceeded. */
+  maxPeers: number
+  /**
+   * (0, 1]: share of neighbours a message is pushed to at once. Broadcast: the
+   * share of links that start as eager (tree) links; the rest get lazy digests and
+   * the tree settles by pruning duplicates. Direct: the origin pushes along
+   * max(1, floor(coverage x degree)) best next hops.
+   */
+  coverage: number
+  /** Default hop limit for broadcasts (tree depth can exceed log N under churn). */
+  broadcastHopLimit: number
+  /** Default hop limit for direct messages (bounds the depth of the routing walk). */
+  directHopLimit: number
+  /** Largest envelope body accepted or sent, in bytes. */
+  maxBodyBytes: number
+  /** How many of the XOR-closest peers to keep as neighbours (they make greedy routing finish). */
+  nearLinks: number
+  /** Mesh upkeep period (dial, trim, replace), jittered by +-25%. */
+  rebalanceIntervalMs: number
+  /** Send a ping on a link that has been quiet this long. */
+  pingIntervalMs: number
+  /** Drop a neighbour we have not heard from for this long (sudden failure detection). */
+  deadAfterMs: number
+  /** Give up on a link being set up after this long. */
+  linkTimeoutMs: number
+  /** How long lazy digests (IHAVE) are batched before they are sent. */
+  ihaveDelayMs: number
+  /** How long to wait for a message announced by IHAVE before asking for it (GRAFT). */
+  graftTimeoutMs: number
+  /** Dedupe window: how long a message id is remembered. Older messages are rejected as replays. */
+  seenTtlMs: number
+  /** Most message ids remembered at once. */
+  seenMaxEntries: number
+  /** How far in the future a message timestamp may be (clock skew allowance). */
+  maxClockSkewMs: number
+  /** Recent broadcasts kept to answer GRAFTs: count and total bytes. */
+  storeMaxMessages: number
+  storeMaxBytes: number
+  /** Known-peer cache size (peer exchange, trackers, message origins). */
+  knownMaxPeers: number
+  /** Ask the tracker for peers at most this often while below the target degree. */
+  trackerIntervalMs: number
+  /** Replace one link by a random peer this often, so partitions heal and the mesh stays an expander. */
+  shuffleIntervalMs: number
+}
+
+export const DEFAULT_NODE_OPTIONS: NodeOptions = {
+  maxPeers: 6,
+  coverage: 0.33,
+  broadcastHopLimit: 64,
+  directHopLimit: 32,
+  maxBodyBytes: 1024 * 1024,
+  nearLinks: 2,
+  rebalanceIntervalMs: 1000,
+  pingIntervalMs: 2000,
+  deadAfterMs: 7000,
+  linkTimeoutMs: 15000,
+  ihaveDelayMs: 20,
+  graftTimeoutMs: 400,
+  seenTtlMs: 120_000,
+  seenMaxEntries: 50_000,
+  maxClockSkewMs: 30_000,
+  storeMaxMessages: 1024,
+  storeMaxBytes: 16 * 1024 * 1024,
+  knownMaxPeers: 1024,
+  trackerIntervalMs: 5000,
+  shuffleIntervalMs: 120_000,
+}
+
+function checkInt(name: string, v: unknown, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw invalidArg(name, `an integer from ${min} to ${max}`, v)
+}
+
+/** Merge and validate: a bad value throws PeerweaveError ERR_INVALID_ARG naming the option. */
+export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOptions {
+  const o: NodeOptions = { ...DEFAULT_NODE_OPTIONS }
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v
+  checkInt('maxPeers', o.maxPeers, 1, 255)
+  if (typeof o.coverage !== 'number' || !(o.coverage > 0 && o.coverage <= 1))
+    throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
+  checkInt('broadcastHopLimit', o.broadcastHopLimit, 1, 255)
+  checkInt('directHopLimit', o.directHopLimit, 1, 255)
+  checkInt('maxBodyBytes', o.maxBodyBytes, 1, 2 ** 31)
+  checkInt('nearLinks', o.nearLinks, 0, 8)
+  for (const k of [
+    'rebalanceIntervalMs',
+    'pingIntervalMs',
+    'deadAfterMs',
+    'linkTimeoutMs',
+    'ihaveDelayMs',
+    'graftTimeoutMs',
+    'seenTtlMs',
+    'maxClockSkewMs',
+    'trackerIntervalMs',
+    'shuffleIntervalMs',
+  ] as const)
+    checkInt(k, o[k], 0, 2 ** 40)
+  for (const k of ['seenMaxEntries', 'storeMaxMessages', 'storeMaxBytes', 'knownMaxPeers'] as const)
+    checkInt(k, o[k], 1, 2 ** 40)
+  return o
+}
+
+/**
+ * Target degree: a node dials until it has this many links, and keeps the slack up
+ * to maxPeers for newcomers. Randomised per node by one link so a full swarm still
+ * has free slots scattered about (otherwise newcomers find every peer full).
+ */
+export function targetDegree(maxPeers: number, random: number): number {
+  if (maxPeers <= 3) return maxPeers
+  return random < 0.8 ? maxPeers - 1 : maxPeers - 2
+}
+
+/** Below this degree a node counts as needy: full peers make room for it. */
+export function lowDegree(maxPeers: number): number {
+  return Math.max(1, Math.ceil(maxPeers / 2))
+}

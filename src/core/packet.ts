@@ -1,0 +1,123 @@
+import { MESSAGE_ID_BYTES } from './envelope.js'
+import { malformed } from './errors.js'
+import { ADDRESS_BYTES } from './ids.js'
+import { Reader, Writer } from './wire.js'
+
+/**
+ * Link-level packets between two neighbours. They are not signed: the link itself
+ * is authenticated by the identity handshake, and only MSG carries a signed
+ * envelope that may travel further. Each packet is one message on the link.
+ */
+export type Packet =
+  /** A signed envelope plus the hop count relays increment (outside the signature). */
+  | { type: 'msg'; hops: number; envelope: Uint8Array }
+  /** Lazy push: "I have these broadcast ids" (Plumtree IHAVE), the repair path of broadcast. */
+  | { type: 'ihave'; ids: Uint8Array[] }
+  /** "Send me these and push to me eagerly from now on" (Plumtree GRAFT). */
+  | { type: 'graft'; ids: Uint8Array[] }
+  /** "Stop pushing eagerly to me, digests are enough" (Plumtree PRUNE). */
+  | { type: 'prune' }
+  /** Peer exchange: the sender's neighbour list and how full it is. */
+  | { type: 'pex'; degree: number; capacity: number; peers: PexEntry[] }
+  /** Leaving: close this link at once instead of waiting for a timeout. */
+  | { type: 'bye' }
+  | { type: 'ping'; nonce: number }
+  | { type: 'pong'; nonce: number }
+  /** Direct routing dead end: "I could not get message `id` further, try another way". */
+  | { type: 'back'; id: Uint8Array }
+
+export interface PexEntry {
+  address: Uint8Array
+  /** ASCII ws:// or wss:// URL where that peer accepts bridge links, if any. */
+  bridgeUrl: Uint8Array | undefined
+}
+
+export const MAX_IDS_PER_PACKET = 255
+export const MAX_PEX_ENTRIES = 64
+
+const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back'] as const
+
+export function encodePacket(p: Packet): Uint8Array {
+  const w = new Writer(p.type === 'msg' ? p.envelope.length + 2 : 64)
+  w.u8(TYPES.indexOf(p.type))
+  switch (p.type) {
+    case 'msg':
+      w.u8(p.hops).bytes(p.envelope)
+      break
+    case 'ihave':
+    case 'graft':
+      if (p.ids.length > MAX_IDS_PER_PACKET) throw new RangeError('too many ids in one packet')
+      w.u8(p.ids.length)
+      for (const id of p.ids) w.bytes(id)
+      break
+    case 'pex':
+      if (p.peers.length > MAX_PEX_ENTRIES) throw new RangeError('too many pex entries')
+      w.u8(p.degree).u8(p.capacity).u8(p.peers.length)
+      for (const e of p.peers) {
+        w.bytes(e.address)
+        if (e.bridgeUrl) w.u8(1).short(e.bridgeUrl)
+        else w.u8(0)
+      }
+      break
+    case 'ping':
+    case 'pong':
+      w.u32(p.nonce)
+      break
+    case 'back':
+      w.bytes(p.id)
+      break
+    case 'prune':
+    case 'bye':
+      break
+  }
+  return w.finish()
+}
+
+/** Decode untrusted bytes into a packet, or throw PeerweaveError ERR_MALFORMED. */
+export function decodePacket(bytes: Uint8Array): Packet {
+  const r = new Reader(bytes, 'packet')
+  const type = TYPES[r.u8()]
+  let p: Packet
+  switch (type) {
+    case 'msg':
+      return { type, hops: r.u8(), envelope: r.rest() }
+    case 'ihave':
+    case 'graft': {
+      const n = r.u8()
+      const ids: Uint8Array[] = []
+      for (let i = 0; i < n; i++) ids.push(r.take(MESSAGE_ID_BYTES))
+      p = { type, ids }
+      break
+    }
+    case 'pex': {
+      const degree = r.u8()
+      const capacity = r.u8()
+      const n = r.u8()
+      if (n > MAX_PEX_ENTRIES) throw malformed('packet: too many pex entries')
+      const peers: PexEntry[] = []
+      for (let i = 0; i < n; i++) {
+        const address = r.take(ADDRESS_BYTES)
+        const flag = r.u8()
+        if (flag > 1) throw malformed('packet: bad pex flag')
+        peers.push({ address, bridgeUrl: flag === 1 ? r.short() : undefined })
+      }
+      p = { type, degree, capacity, peers }
+      break
+    }
+    case 'ping':
+    case 'pong':
+      p = { type, nonce: r.u32() }
+      break
+    case 'back':
+      p = { type, id: r.take(MESSAGE_ID_BYTES) }
+      break
+    case 'prune':
+    case 'bye':
+      p = { type }
+      break
+    default:
+      throw malformed('packet: unknown type')
+  }
+  r.end()
+  return p
+}
