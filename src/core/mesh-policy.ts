@@ -35,6 +35,18 @@ export function nearCandidate(s: Slots, candidates: readonly KnownPeer[]): Known
   return closer < s.nearLinks ? best : undefined
 }
 
+/** Lowest bucket among our nearLinks closest neighbours: buckets below it need long links. */
+export function nearRegion(s: Slots): number {
+  let region = Number.POSITIVE_INFINITY
+  for (const k of closest(
+    s.self,
+    s.neighbours.map((n) => n.key),
+    s.nearLinks,
+  ))
+    region = Math.min(region, sharedPrefixBits(s.self, k))
+  return region
+}
+
 /** Estimated depth of the swarm in bits (about log2 N): the longest prefix we share with anyone seen. */
 export function estimateDepth(self: AddrKey, keys: Iterable<AddrKey>): number {
   let depth = 1
@@ -48,6 +60,7 @@ export function farCandidate(
   candidates: readonly KnownPeer[],
   depth: number,
   random: () => number,
+  uncoveredOnly = false,
 ): KnownPeer | undefined {
   if (candidates.length === 0) return undefined
   const covered = new Set<number>()
@@ -61,7 +74,7 @@ export function farCandidate(
     else byBucket.set(b, [c])
   }
   const buckets = [...byBucket.keys()]
-  if (buckets.length === 0) return candidates[Math.floor(random() * candidates.length)]
+  if (buckets.length === 0) return uncoveredOnly ? undefined : candidates[Math.floor(random() * candidates.length)]
   const list = byBucket.get(buckets[Math.floor(random() * buckets.length)]!)!
   return list[Math.floor(random() * list.length)]
 }
@@ -80,9 +93,11 @@ export function chooseVictim(s: Slots, lowDegree: number, random: () => number):
     ).map((k) => k.hex),
   )
   const bucketCount = new Map<number, number>()
+  let nearBucket = Number.POSITIVE_INFINITY
   for (const n of s.neighbours) {
     const b = sharedPrefixBits(s.self, n.key)
     bucketCount.set(b, (bucketCount.get(b) ?? 0) + 1)
+    if (near.has(n.key.hex)) nearBucket = Math.min(nearBucket, b)
   }
   let best: Neighbour | undefined
   let bestScore = -1
@@ -91,8 +106,11 @@ export function chooseVictim(s: Slots, lowDegree: number, random: () => number):
     if (n.degree >= 0 && n.degree <= lowDegree) continue
     // Nor a link we are a near link for: the neighbour would only dial us straight back.
     if (isNearFor(n, s.self, s.nearLinks)) continue
-    const crowd = bucketCount.get(sharedPrefixBits(s.self, n.key)) ?? 1
-    const score = crowd * 1000 + Math.max(n.degree, 0) * 10 + random()
+    const b = sharedPrefixBits(s.self, n.key)
+    // A former near link, now inside the region our near links cover, adds nothing to routing.
+    const redundant = b >= nearBucket ? 10_000 : 0
+    const crowd = bucketCount.get(b) ?? 1
+    const score = redundant + crowd * 1000 + Math.max(n.degree, 0) * 10 + random()
     if (score > bestScore) {
       bestScore = score
       best = n

@@ -12,7 +12,7 @@ import {
   type UnsignedEnvelope,
 } from './envelope.js'
 import { invalidArg, PeerweaveError } from './errors.js'
-import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate } from './mesh-policy.js'
+import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate, nearRegion } from './mesh-policy.js'
 import { Neighbour } from './neighbour.js'
 import { lowDegree, type NodeOptions, resolveNodeOptions, targetDegree } from './options.js'
 import { decodePacket, encodePacket, type Packet, type PexEntry } from './packet.js'
@@ -97,6 +97,9 @@ export class MeshNode {
   private pexTimer = false
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
+  private lastImproveAt = Number.NEGATIVE_INFINITY
+  /** Long-link dials that replace a redundant link once they open. */
+  private readonly improving = new Set<string>()
   private closed = false
   private started = false
 
@@ -223,7 +226,8 @@ export class MeshNode {
     this.schedulePex()
     this.io.neighbourUp(n)
     // A near link beyond the target degree replaces the least useful far link, keeping slack for newcomers.
-    if (this.dialReasons.get(peer) === 'near' && this.slotsUsed > this.targetDegree) this.makeRoom('near-trim')
+    const improving = this.dialReasons.get(peer) === 'near' || this.improving.delete(peer)
+    if (improving && this.slotsUsed > this.targetDegree) this.makeRoom('improve-trim')
     this.dialReasons.delete(peer)
     return true
   }
@@ -231,6 +235,7 @@ export class MeshNode {
   /** A link being set up failed before it opened. */
   linkFailed(peer: Address): void {
     this.dialReasons.delete(peer)
+    this.improving.delete(peer)
     if (this.pending.delete(peer)) this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
   }
 
@@ -630,6 +635,7 @@ export class MeshNode {
 
   private refused(peer: Address): void {
     this.dialReasons.delete(peer)
+    this.improving.delete(peer)
     if (!this.pending.delete(peer)) return
     this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
     this.io.abandon(peer)
@@ -699,7 +705,20 @@ export class MeshNode {
         return
       }
     }
-    if (this.slotsUsed >= this.targetDegree) return
+    if (this.slotsUsed >= this.targetDegree) {
+      // Full enough: use the slack for a long link into a bucket nobody covers, when a
+      // redundant link can make way for it once it opens (linkUp trims).
+      if (this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= 5 * o.rebalanceIntervalMs) {
+        this.lastImproveAt = now
+        const region = Math.min(nearRegion(slots), estimateDepth(this.key, slots.neighbours.map((n) => n.key)))
+        const far = farCandidate(slots, candidates, region, () => this.rng.next(), true)
+        if (far && chooseVictim(slots, this.lowDegree, () => this.rng.next())) {
+          this.improving.add(far.key.hex)
+          this.dial(far, 'plain')
+        }
+      }
+      return
+    }
     const depth = estimateDepth(this.key, candidates.map((c) => c.key).concat(slots.neighbours.map((n) => n.key)))
     const far = farCandidate(slots, candidates, depth + 1, () => this.rng.next())
     if (far) {

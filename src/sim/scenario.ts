@@ -86,9 +86,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     if (!measuring) return
     // A MSG packet is [type=0][hops][envelope: version, kind, purpose, contentType, id(16) ...].
     if (bytes[0] === 0 && bytes.length > 22 && (bytes[3] === BROADCAST_KIND || bytes[3] === DIRECT_KIND)) {
-      const id = toHex(bytes.subarray(6, 22))
-      if (tracked.has(id)) {
-        payloadFrames++
+      const t = tracked.get(toHex(bytes.subarray(6, 22)))
+      if (t) {
+        // Redundancy is a broadcast figure; direct frames are counted as hops instead.
+        if (t.kind === 'broadcast') payloadFrames++
         return
       }
     }
@@ -243,7 +244,7 @@ function figures(tracked: Map<string, Tracked>, live: number, payloadFrames: num
   return {
     deliveryRatio: round(broadcastDeliveries / Math.max(1, broadcasts * (live - 1))),
     minDelivery: round(broadcasts ? minDelivery : 0),
-    redundancy: round(payloadFrames / Math.max(1, deliveries)),
+    redundancy: round(payloadFrames / Math.max(1, broadcastDeliveries)),
     controlBytesPerDelivery: round(controlBytes / Math.max(1, deliveries)),
     meanHops: round(hopSum / Math.max(1, hopCount)),
     maxHops,

@@ -1,0 +1,422 @@
+import { EventEmitter } from 'events'
+import { toHex } from './core/bytes.js'
+import { invalidArg, PeerweaveError } from './core/errors.js'
+import { type Delivery, MeshNode } from './core/node.js'
+import type { Address, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
+import { Identity } from './crypto/identity.js'
+import { createCryptoSuite } from './crypto/suite.js'
+import type { WebSocketConstructor as TrackerWebSocket } from './signal/platform.js'
+import { TrackerClient } from './signal/tracker-client.js'
+import type { Link } from './transport/link.js'
+import { createRtcDialer, type RtcDialer } from './transport/rtc-link.js'
+import { dialWebSocket, type WebSocketConstructor } from './transport/ws-link.js'
+import { type Data, decodeData, encodeData } from './swarm/data.js'
+import { asError, LinkManager } from './swarm/link-manager.js'
+import { checkSwarmOptions, checkTimeout, checkUrls, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
+import { cryptoRng, wallClock } from './swarm/platform-rng.js'
+import { topicInfoHash } from './swarm/topic.js'
+
+export type { SwarmOptions } from './swarm/options.js'
+export type { Data } from './swarm/data.js'
+
+/** A neighbour as shown in `swarm.peers` and in connect/disconnect events. */
+export interface PeerInfo {
+  address: Address
+  metadata: JsonValue | undefined
+  transport: TransportKind
+  direction: Direction
+}
+
+/** A message as the 'message' event hands it over. */
+export interface Message {
+  id: string
+  from: Address
+  data: Data
+  hops: number
+  /** True for direct (addressed) messages, false for broadcast and whisper. */
+  direct: boolean
+  kind: 'broadcast' | 'direct' | 'whisper'
+  /** Application message type (js2p-style), '' when none. */
+  type: string
+  /** The sender's metadata when it is a neighbour. */
+  metadata: JsonValue | undefined
+  /** Answer the sender: the reply to a request/requestAll, or a direct message back. */
+  reply(data: Data): Promise<void>
+}
+
+export interface SwarmEvents {
+  message: (msg: Message) => void
+  connect: (peer: PeerInfo) => void
+  disconnect: (peer: PeerInfo) => void
+  warning: (err: PeerweaveError) => void
+  close: () => void
+}
+
+/**
+ * A topic swarm: finds peers of the same topic through WebTorrent trackers (and
+ * bridges), keeps a capped, self-healing partial mesh of authenticated links, and
+ * carries signed broadcast, direct and whisper messages across it.
+ *
+ * @example
+ * const swarm = new Swarm('my topic', { trackers: ['wss://tracker.example'] })
+ * swarm.on('message', (msg) => console.log(msg.from, msg.data))
+ * await swarm.waitForPeers(1)
+ * await swarm.send('hello everyone')
+ */
+export class Swarm extends EventEmitter {
+  readonly address: Address
+  readonly identifier: string
+  readonly identity: Signer
+  protected readonly node: MeshNode
+  protected readonly links: LinkManager
+  protected readonly tracker: TrackerClient | undefined
+  protected readonly options: SwarmOptions
+  private readonly peerInfo = new Map<Address, PeerInfo>()
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined
+  private wakeAt = Number.POSITIVE_INFINITY
+  private closing: Promise<void> | undefined
+  private readonly requestTimeoutMs: number
+
+  constructor(topic: string, options: SwarmOptions = {}) {
+    super()
+    checkSwarmOptions(topic, options)
+    this.options = options
+    this.identity = options.identity ?? Identity.generate()
+    this.address = this.identity.address
+    const infoHash = topicInfoHash(topic, options.secret)
+    this.identifier = toHex(infoHash)
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
+    const crypto = createCryptoSuite()
+    const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
+    const linkOptions = {
+      identity: this.identity,
+      crypto,
+      metadata: options.metadata,
+      maxMessageBytes: maxMessageBytes + 4096,
+      ...(this.bridgeUrl() ? { bridgeUrl: this.bridgeUrl() } : {}),
+    }
+    const rtc: RtcDialer | undefined = options.rtc
+      ? createRtcDialer({ ...linkOptions, rtc: options.rtc, iceServers: options.iceServers ?? [] })
+      : undefined
+    const trackers = options.trackers ?? DEFAULT_TRACKERS
+    this.tracker =
+      trackers.length > 0 && rtc
+        ? new TrackerClient({
+            urls: trackers,
+            infoHash,
+            peerId: hexBytes(this.address),
+            // Both WebSocket shapes are structural views of the same constructor.
+            ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as TrackerWebSocket } : {}),
+          })
+        : undefined
+    this.links = new LinkManager(
+      {
+        node: () => this.node,
+        warn: (err) => this.warn(err),
+        linkOpened: (link) => this.linkOpened(link),
+        reschedule: () => this.reschedule(),
+      },
+      rtc,
+      this.tracker,
+    )
+    this.node = new MeshNode(
+      this.identity,
+      crypto,
+      wallClock,
+      cryptoRng,
+      {
+        send: (to, packet) => this.links.send(to, packet),
+        disconnect: (to, reason) => this.links.disconnect(to, reason),
+        dial: (to, bridgeUrl) => this.dial(to, bridgeUrl),
+        discover: (count) => this.discover(count),
+        deliver: (d) => this.deliver(d),
+        signal: (from, op, payload) => {
+          if (op === 'offer') this.links.answerThroughMesh(from, payload)
+          else if (op === 'answer') this.links.answered(from, payload)
+        },
+        abandon: (to) => this.links.abandon(to),
+        warn: (err) => this.warn(err),
+        neighbourUp: () => this.updateWanted(),
+        neighbourDown: (address, reason) => this.neighbourDown(address, reason),
+      },
+      {
+        ...options.mesh,
+        ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
+        ...(options.coverage !== undefined ? { coverage: options.coverage } : {}),
+        maxBodyBytes: maxMessageBytes,
+      },
+    )
+    this.start()
+  }
+
+  /** Current neighbours. */
+  get peers(): PeerInfo[] {
+    return [...this.peerInfo.values()]
+  }
+
+  /** The URL other peers reach our bridge at, when listening (the Node entry sets it). */
+  protected bridgeUrl(): string | undefined {
+    return undefined
+  }
+
+  protected start(): void {
+    this.node.start()
+    if (this.tracker) {
+      this.tracker.on('warning', (err) => this.warn(err))
+      this.tracker.on('wantOffers', (url, count) => {
+        this.links.offersForTracker(url, count, this.node.wantedLinks()).catch((err) => this.warn(asError(err, 'ERR_TRACKER', 'announce failed')))
+      })
+      this.tracker.on('offer', (s) => {
+        this.links.trackerOffer(s.trackerUrl, s.peerId, s.offerId, s.sdp)
+        this.reschedule()
+      })
+      this.tracker.on('answer', (s) => {
+        this.links.trackerAnswer(s.peerId, s.offerId, s.sdp)
+        this.reschedule()
+      })
+      this.tracker.setWanted(this.node.wantedLinks())
+      this.tracker.start()
+    }
+    for (const url of this.options.bootstrap ?? []) this.dialBridge(url)
+    this.reschedule()
+  }
+
+  // ---- messaging -------------------------------------------------------------
+
+  /** Broadcast `data` (one argument), or send it to `address` (two arguments). */
+  send(data: Data): Promise<void>
+  send(address: Address, data: Data): Promise<void>
+  async send(...args: [Data] | [Address, Data]): Promise<void> {
+    if (args.length >= 2) return this.sendDirect(args[0] as Address, args[1] as Data)
+    return this.broadcast(args[0])
+  }
+
+  async broadcast(data: Data, opts: { type?: string } = {}): Promise<void> {
+    const { contentType, body } = encodeData(data)
+    await this.run(() => this.node.broadcast(body, { contentType, tag: tagBytes(opts.type) }))
+  }
+
+  async sendDirect(address: Address, data: Data, opts: { type?: string } = {}): Promise<void> {
+    const { contentType, body } = encodeData(data)
+    await this.run(() => this.node.direct(address, body, { contentType, tag: tagBytes(opts.type) }))
+  }
+
+  /** To neighbours only, never relayed (js2p's whisper). */
+  async whisper(data: Data, opts: { type?: string } = {}): Promise<void> {
+    const { contentType, body } = encodeData(data)
+    await this.run(() => this.node.whisper(body, { contentType, tag: tagBytes(opts.type) }))
+  }
+
+  /** Ask one peer and await its reply(). Rejects ERR_TIMEOUT, ERR_UNREACHABLE or ERR_CLOSED. */
+  async request(address: Address, data: Data, opts: { timeoutMs?: number; type?: string } = {}): Promise<Data> {
+    const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
+    const { contentType, body } = encodeData(data)
+    const reply = await this.run(() =>
+      this.node.request(address, body, timeoutMs, { contentType, tag: tagBytes(opts.type) }),
+    )
+    return decodeData(reply.contentType, reply.body)
+  }
+
+  /** Broadcast a question and gather the replies that arrive within the timeout (peercloud's send). */
+  async requestAll(
+    data: Data,
+    opts: { timeoutMs?: number; expect?: number; type?: string } = {},
+  ): Promise<{ from: Address; data: Data; metadata: JsonValue | undefined }[]> {
+    const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
+    const { contentType, body } = encodeData(data)
+    const replies = await this.run(() =>
+      this.node.requestAll(body, timeoutMs, {
+        contentType,
+        tag: tagBytes(opts.type),
+        ...(opts.expect !== undefined ? { expect: opts.expect } : {}),
+      }),
+    )
+    return replies.map((r) => ({
+      from: r.from,
+      data: decodeData(r.contentType, r.body),
+      metadata: this.peerInfo.get(r.from)?.metadata,
+    }))
+  }
+
+  /** Resolve once at least `n` neighbours are linked; reject ERR_TIMEOUT after `timeoutMs`. */
+  waitForPeers(n: number, opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw invalidArg('n', 'a non-negative integer', n)
+    const timeoutMs = opts.timeoutMs === undefined ? undefined : checkTimeout('timeoutMs', opts.timeoutMs)
+    if (this.peerInfo.size >= n) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.peerInfo.size < n) return
+        cleanup()
+        resolve()
+      }
+      const closed = () => {
+        cleanup()
+        reject(new PeerweaveError('ERR_CLOSED', 'the swarm was closed while waiting for peers'))
+      }
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              cleanup()
+              reject(new PeerweaveError('ERR_TIMEOUT', `fewer than ${n} peers after ${timeoutMs} ms (have ${this.peerInfo.size})`))
+            }, timeoutMs)
+      const cleanup = () => {
+        if (timer) clearTimeout(timer)
+        this.off('connect', check)
+        this.off('close', closed)
+      }
+      this.on('connect', check)
+      this.on('close', closed)
+    })
+  }
+
+  /** Per-neighbour statistics (peernet's getStats). */
+  stats(): { address: Address; messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number; badFrames: number; since: number; lastHeardAt: number }[] {
+    return this.node.neighbourList().map((n) => ({ address: n.address, ...n.stats, since: n.since, lastHeardAt: n.lastHeardAt }))
+  }
+
+  /** Say goodbye to every neighbour, stop trackers and timers, free every connection. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.node.close()
+    if (this.wakeTimer) clearTimeout(this.wakeTimer)
+    this.wakeTimer = undefined
+    this.links.close()
+    await this.tracker?.stop()
+    await this.closeServers()
+    this.emit('close')
+  }
+
+  protected async closeServers(): Promise<void> {}
+
+  // ---- wiring ------------------------------------------------------------------
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } finally {
+      this.reschedule()
+    }
+  }
+
+  /** Keep one timer armed for the core's next deadline. */
+  protected reschedule(): void {
+    if (this.node.isClosed) return
+    const at = this.node.nextWakeAt()
+    if (at === undefined || at >= this.wakeAt) return
+    if (this.wakeTimer) clearTimeout(this.wakeTimer)
+    this.wakeAt = at
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined
+      this.wakeAt = Number.POSITIVE_INFINITY
+      this.node.tick()
+      this.reschedule()
+    }, Math.max(0, at - Date.now()))
+  }
+
+  private dial(to: Address, bridgeUrl: string | undefined): void {
+    if (bridgeUrl && this.options.WebSocket) return this.dialBridge(bridgeUrl, to)
+    this.links.dialThroughMesh(to)
+  }
+
+  protected dialBridge(url: string, expected?: Address): void {
+    const WebSocket = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    if (!WebSocket) return void (expected && this.node.linkFailed(expected))
+    checkUrls('bootstrap', [url])
+    dialWebSocket({
+      url,
+      WebSocket,
+      identity: this.identity,
+      crypto: createCryptoSuite(),
+      metadata: this.options.metadata,
+      ...(expected ? { expectedAddress: expected } : {}),
+      ...(this.bridgeUrl() ? { bridgeUrl: this.bridgeUrl() } : {}),
+    }).then(
+      (link) => this.links.adopt(link, expected !== undefined),
+      (err) => {
+        if (expected) this.node.linkFailed(expected)
+        this.warn(asError(err, 'ERR_LINK', `bridge ${url} failed`))
+        this.reschedule()
+      },
+    )
+  }
+
+  private discover(_count: number): void {
+    this.updateWanted()
+    for (const url of this.options.bootstrap ?? []) if (this.node.wantedLinks() > 0) this.dialBridge(url)
+  }
+
+  private updateWanted(): void {
+    this.tracker?.setWanted(this.node.wantedLinks())
+  }
+
+  private linkOpened(link: Link): void {
+    const info: PeerInfo = {
+      address: link.remote.address,
+      metadata: link.remote.metadata,
+      transport: link.kind,
+      direction: link.direction,
+    }
+    this.peerInfo.set(info.address, info)
+    this.emit('connect', info)
+  }
+
+  private neighbourDown(address: Address, _reason: string): void {
+    this.updateWanted()
+    const info = this.peerInfo.get(address)
+    if (!info) return
+    this.peerInfo.delete(address)
+    this.emit('disconnect', info)
+  }
+
+  private deliver(d: Delivery): void {
+    let data: Data
+    try {
+      data = decodeData(d.contentType, d.body)
+    } catch (err) {
+      return this.warn(asError(err, 'ERR_MALFORMED', `bad message body from ${d.from}`))
+    }
+    const msg: Message = {
+      id: d.id,
+      from: d.from,
+      data,
+      hops: d.hops,
+      direct: d.kind === 'direct',
+      kind: d.kind,
+      type: new TextDecoder().decode(d.tag),
+      metadata: this.peerInfo.get(d.from)?.metadata,
+      reply: async (answer: Data) => {
+        const { contentType, body } = encodeData(answer, 'reply')
+        await this.run(async () => {
+          if (d.purpose === 'request' || d.purpose === 'gather') await this.node.reply(d, body, { contentType })
+          else await this.node.direct(d.from, body, { contentType })
+        })
+      },
+    }
+    this.emit('message', msg)
+  }
+
+  private warn(err: PeerweaveError): void {
+    if (this.listenerCount('warning') > 0) this.emit('warning', err)
+  }
+}
+
+function tagBytes(type: string | undefined): Uint8Array {
+  if (type === undefined) return new Uint8Array(0)
+  if (typeof type !== 'string') throw invalidArg('type', 'a string', type)
+  const b = new TextEncoder().encode(type)
+  if (b.length > 64) throw invalidArg('type', 'at most 64 bytes of UTF-8', type)
+  return b
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  return out
+}
+
+export type { Link }

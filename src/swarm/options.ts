@@ -1,0 +1,99 @@
+import { describe, invalidArg, PeerweaveError } from '../core/errors.js'
+import type { NodeOptions } from '../core/options.js'
+import type { JsonValue, Signer } from '../core/types.js'
+import type { RtcImplementation } from '../transport/rtc-link.js'
+import type { WebSocketConstructor } from '../transport/ws-link.js'
+
+/** Options of `new Swarm(topic, options)` (shared/DESIGN.md "Public API"). */
+export interface SwarmOptions {
+  /** WebSocket tracker URLs (ws:// or wss://). Default: a few public WebTorrent trackers. */
+  trackers?: string[]
+  /** Hard cap on simultaneous links, inbound and outbound together. Default 6. */
+  maxPeers?: number
+  /** (0, 1]: share of neighbours a message is pushed to at once. Default 0.33. */
+  coverage?: number
+  /** ICE servers for WebRTC (tests pass []). */
+  iceServers?: RTCIceServer[]
+  /** WebRTC implementation ({ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }); the Node entry fills it in. */
+  rtc?: RtcImplementation
+  /** WebSocket constructor for trackers and bridges; browsers have one built in, the Node entry injects `ws`. */
+  WebSocket?: WebSocketConstructor
+  /** Who we are. Default: Identity.generate(). */
+  identity?: Signer
+  /** Private swarm: hidden topic; only peers that know the secret find each other. */
+  secret?: string
+  /** Node: accept WebSocket links on this port (or { port, host }). */
+  listen?: number | { port: number; host?: string }
+  /** ws:// URLs of bridge peers to link to at start. */
+  bootstrap?: string[]
+  /** JSON other peers see for this peer (at most 4 KiB as JSON). */
+  metadata?: JsonValue
+  /** Largest message, in bytes. Default 1 MiB. */
+  maxMessageBytes?: number
+  /** Default timeout of request(), in ms. Default 10 s. */
+  requestTimeoutMs?: number
+  /** Protocol knobs of the mesh core (advanced; see src/core/options.ts). */
+  mesh?: Partial<NodeOptions>
+}
+
+export const DEFAULT_TRACKERS = [
+  'wss://tracker.webtorrent.dev',
+  'wss://tracker.openwebtorrent.com',
+  'wss://tracker.btorrent.xyz',
+]
+
+const WS_URL = /^wss?:\/\/[^\s]+$/i
+
+export function checkUrls(name: string, urls: unknown): string[] {
+  if (!Array.isArray(urls)) throw invalidArg(name, 'an array of ws:// or wss:// URLs', urls)
+  urls.forEach((u, i) => {
+    if (typeof u !== 'string' || !WS_URL.test(u)) throw invalidArg(`${name}[${i}]`, 'a ws:// or wss:// URL', u)
+  })
+  return [...urls] as string[]
+}
+
+/** Validate at the edge: every mistake is a PeerweaveError ERR_INVALID_ARG naming the option. */
+export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
+  if (typeof topic !== 'string' || topic.length === 0) throw invalidArg('topic', 'a non-empty string', topic)
+  if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o)
+  if (o.trackers !== undefined) checkUrls('trackers', o.trackers)
+  if (o.bootstrap !== undefined) checkUrls('bootstrap', o.bootstrap)
+  if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 1 || o.maxPeers > 64))
+    throw invalidArg('maxPeers', 'an integer from 1 to 64', o.maxPeers)
+  if (o.coverage !== undefined && (typeof o.coverage !== 'number' || !(o.coverage > 0 && o.coverage <= 1)))
+    throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
+  if (o.iceServers !== undefined && !Array.isArray(o.iceServers))
+    throw invalidArg('iceServers', 'an array of RTCIceServer', o.iceServers)
+  if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret.length === 0))
+    throw invalidArg('secret', 'a non-empty string', o.secret)
+  if (o.identity !== undefined) {
+    const id = o.identity as Partial<Signer>
+    if (!id || !(id.publicKey instanceof Uint8Array) || typeof id.sign !== 'function' || typeof id.address !== 'string')
+      throw invalidArg('identity', 'an Identity (Identity.generate() or Identity.fromSecretKey(bytes))', o.identity)
+  }
+  if (o.maxMessageBytes !== undefined && (!Number.isInteger(o.maxMessageBytes) || o.maxMessageBytes < 1024))
+    throw invalidArg('maxMessageBytes', 'an integer of at least 1024', o.maxMessageBytes)
+  if (o.requestTimeoutMs !== undefined && (!Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs <= 0))
+    throw invalidArg('requestTimeoutMs', 'a positive number of milliseconds', o.requestTimeoutMs)
+  if (o.listen !== undefined) {
+    const port = typeof o.listen === 'number' ? o.listen : o.listen?.port
+    if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535)
+      throw invalidArg('listen', 'a port number 0-65535 or { port, host }', o.listen)
+  }
+  if (o.metadata !== undefined) {
+    let json: string | undefined
+    try {
+      json = JSON.stringify(o.metadata)
+    } catch (err) {
+      throw new PeerweaveError('ERR_INVALID_ARG', 'metadata must be a JSON value', { cause: err })
+    }
+    if (json === undefined || json.length > 4096)
+      throw invalidArg('metadata', 'a JSON value of at most 4 KiB', describe(o.metadata))
+  }
+}
+
+export function checkTimeout(name: string, ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
+    throw invalidArg(name, 'a positive number of milliseconds', ms)
+  return ms
+}

@@ -1,0 +1,71 @@
+import { type LocalTracker, startTracker } from '../../src/tracker-server.js'
+import { Swarm, type SwarmOptions } from '../../src/node.js'
+
+/** Swarms on one local tracker (loopback only, iceServers: []), closed by `closeAll`. */
+export class Testbed {
+  readonly swarms: Swarm[] = []
+  private constructor(readonly tracker: LocalTracker) {}
+
+  static async start(): Promise<Testbed> {
+    return new Testbed(await startTracker({ intervalMs: 2000 }))
+  }
+
+  add(topic: string, options: SwarmOptions = {}): Swarm {
+    const s = new Swarm(topic, {
+      trackers: [this.tracker.url],
+      iceServers: [],
+      ...options,
+      mesh: { trackerIntervalMs: 1000, ...options.mesh },
+    })
+    this.swarms.push(s)
+    return s
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.swarms.map((s) => s.close()))
+    await this.tracker.close()
+  }
+}
+
+/** Neighbour graph of the given swarms; connected when every swarm is reachable from the first. */
+export function isMeshConnected(swarms: Swarm[]): boolean {
+  const byAddr = new Map(swarms.map((s) => [s.address, s]))
+  const seen = new Set<string>([swarms[0]!.address])
+  const queue = [swarms[0]!]
+  while (queue.length) {
+    const s = queue.pop()!
+    for (const p of s.peers) {
+      if (seen.has(p.address) || !byAddr.has(p.address)) continue
+      seen.add(p.address)
+      queue.push(byAddr.get(p.address)!)
+    }
+  }
+  return seen.size === swarms.length
+}
+
+/** Resolve when `predicate` holds, re-checking on every connect/disconnect of any swarm. */
+export function waitUntil(swarms: Swarm[], predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!predicate()) return
+      done()
+      resolve()
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
+    }, timeoutMs)
+    const done = () => {
+      clearTimeout(timer)
+      for (const s of swarms) {
+        s.off('connect', check)
+        s.off('disconnect', check)
+      }
+    }
+    for (const s of swarms) {
+      s.on('connect', check)
+      s.on('disconnect', check)
+    }
+    check()
+  })
+}
