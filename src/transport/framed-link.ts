@@ -49,18 +49,15 @@ const UNAUTHENTICATED: RemotePeer = {
   bridgeUrl: undefined,
 }
 
-/** A Link over a {@link Carrier}. Before the handshake, messages go to `intercept`. */
+/** A Link over a {@link Carrier}. Until the handshake releases it, inbound messages go to the handshake. */
 export class FramedLink implements Link {
   readonly kind: TransportKind
   readonly direction: Direction
   remote: RemotePeer = UNAUTHENTICATED
-  /**
-   * While set (during the handshake), every inbound message goes here instead of to
-   * listeners. The handshake clears it as soon as it has the remote HELLO, so
-   * application messages that follow are held for the first 'message' listener.
-   */
-  intercept: ((message: Uint8Array) => void) | undefined
-
+  readonly #held: Uint8Array[] = []
+  #heldBytes = 0
+  #handshakeHandler: ((message: Uint8Array) => void) | undefined
+  #released = false
   readonly #carrier: Carrier
   readonly #events = new EventEmitter()
   readonly #reassembler: Reassembler
@@ -147,6 +144,30 @@ export class FramedLink implements Link {
     this.#events.off(event, listener)
   }
 
+  /**
+   * Route inbound messages to the handshake (`handler`), replaying any that arrived
+   * before it started; or, with `undefined`, hand everything from now on (including
+   * messages still held) to the application's 'message' listeners.
+   */
+  setHandshakeHandler(handler: ((message: Uint8Array) => void) | undefined): void {
+    if (this.#released) return
+    this.#handshakeHandler = handler
+    if (handler === undefined) {
+      this.#released = true
+      for (const message of this.#held.splice(0)) this.#inbox.push(message)
+      this.#inboxBytes += this.#heldBytes
+      this.#heldBytes = 0
+      if (this.#inbox.length > 0 && this.#events.listenerCount('message') > 0) queueMicrotask(() => this.#drainInbox())
+      return
+    }
+    // The handler may swap itself (NONCE then HELLO) or release mid-replay: re-read it each time.
+    while (this.#held.length > 0 && this.#handshakeHandler !== undefined && !this.#closed) {
+      const message = this.#held.shift()!
+      this.#heldBytes -= message.length
+      this.#handshakeHandler(message)
+    }
+  }
+
   /** The carrier delivered one frame. Never throws. */
   carrierFrame(frame: unknown): void {
     if (this.#closed) return
@@ -159,8 +180,17 @@ export class FramedLink implements Link {
       return
     }
     if (message === undefined) return
-    if (this.intercept !== undefined) {
-      this.intercept(message)
+    if (!this.#released) {
+      if (this.#handshakeHandler !== undefined) {
+        this.#handshakeHandler(message)
+        return
+      }
+      // The peer can finish its half and speak before our handshake has even started
+      // (simple-peer fires 'connect' only after a getStats round trip): hold it.
+      this.#held.push(message)
+      this.#heldBytes += message.length
+      if (this.#heldBytes > this.#maxBuffered)
+        this.fail(new PeerweaveError('ERR_RATE_LIMITED', 'too much data before the handshake'))
       return
     }
     if (this.#inbox.length === 0 && this.#events.listenerCount('message') > 0) {
@@ -238,7 +268,9 @@ export class FramedLink implements Link {
     if (this.#closed) return
     this.#closed = true
     this.#closeError = error
-    this.intercept = undefined
+    this.#handshakeHandler = undefined
+    this.#held.length = 0
+    this.#heldBytes = 0
     if (this.#poll !== undefined) clearTimeout(this.#poll)
     this.#poll = undefined
     this.#queue.length = 0

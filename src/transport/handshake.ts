@@ -95,12 +95,16 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
         bridgeUrl: options.bridgeUrl,
       })
       const signature = await options.identity.sign(helloSignedBytes(myRole, bytes, body))
-      if (!settled && !link.closed) link.send(encodeHello(body, signature))
+      if (!link.closed) link.send(encodeHello(body, signature))
     }
+
+    // Resolves once our HELLO is on its way; we only succeed after that, even when the
+    // peer's HELLO verifies first (otherwise the peer would wait for ours forever).
+    let helloSent: Promise<boolean> = Promise.resolve(false)
 
     const onHello = async (message: Uint8Array) => {
       // From here on messages are the application's: hold them for its listener.
-      link.intercept = undefined
+      link.setHandshakeHandler(undefined)
       let hello: ReturnType<typeof decodeHello>
       try {
         hello = decodeHello(message)
@@ -127,7 +131,7 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
       if (options.expectedAddress !== undefined && address !== options.expectedAddress.toLowerCase()) {
         return failHandshake(`expected ${options.expectedAddress}, got ${address}`)
       }
-      if (!settle()) return
+      if (!(await helloSent) || !settle()) return
       const remote: RemotePeer = {
         address,
         publicKey: hello.publicKey,
@@ -138,19 +142,27 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
       resolve(remote)
     }
 
+    // `bindingBytes` must be set before the HELLO handler is installed: installing it
+    // replays a HELLO that arrived early, synchronously.
     const start = (bytes: Uint8Array) => {
-      bindingBytes = bytes
-      sendHello(bytes).catch((err: unknown) => failHandshake('could not sign or send our HELLO', err))
+      helloSent = sendHello(bytes).then(
+        () => true,
+        (err: unknown) => {
+          failHandshake('could not sign or send our HELLO', err)
+          return false
+        },
+      )
     }
 
     if (binding.kind === 'fixed') {
-      link.intercept = (message) => void onHello(message)
-      start(binding.bytes)
+      bindingBytes = binding.bytes
+      start(bindingBytes)
+      link.setHandshakeHandler((message) => void onHello(message))
       return
     }
     // Nonce exchange: both send at once, then each HELLO signs dialer's || acceptor's nonce.
     myNonce = binding.randomBytes(NONCE_BYTES)
-    link.intercept = (message) => {
+    link.setHandshakeHandler((message) => {
       let theirNonce: Uint8Array
       try {
         theirNonce = decodeNonce(message)
@@ -158,9 +170,10 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
         failHandshake(`expected a NONCE (${message.length} bytes, tag ${message[0]})`, err)
         return
       }
-      link.intercept = (next) => void onHello(next)
-      start(myRole === 0 ? wsBinding(myNonce!, theirNonce) : wsBinding(theirNonce, myNonce!))
-    }
+      bindingBytes = myRole === 0 ? wsBinding(myNonce!, theirNonce) : wsBinding(theirNonce, myNonce!)
+      start(bindingBytes)
+      link.setHandshakeHandler((next) => void onHello(next))
+    })
     try {
       link.send(encodeNonce(myNonce))
     } catch (err) {

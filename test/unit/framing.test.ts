@@ -2,6 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { PeerweaveError } from '../../src/core/errors.js'
+import type { Carrier } from '../../src/transport/framed-link.js'
+import { FramedLink } from '../../src/transport/framed-link.js'
 import { encodeFrames, MAX_FRAME_BYTES, Reassembler } from '../../src/transport/framing.js'
 
 function reassemble(frames: Uint8Array[], r: Reassembler): Uint8Array[] {
@@ -168,4 +170,73 @@ test('rejects bad options with ERR_INVALID_ARG', () => {
     () => encodeFrames(new Uint8Array(1), { maxMessageBytes: -1 }),
     (e: unknown) => e instanceof PeerweaveError && e.code === 'ERR_INVALID_ARG',
   )
+})
+
+test('FramedLink: queues above the high-water mark, flushes on low, emits drain once, bounds the queue', async () => {
+  const sent: Uint8Array[] = []
+  let buffered = 0
+  const carrier: Carrier = {
+    send: (frame) => {
+      sent.push(frame)
+      buffered += frame.length
+    },
+    bufferedAmount: () => buffered,
+    close: () => {},
+    pollIntervalMs: 1000, // never fires first: this test drives carrierLow by hand
+  }
+  const link = new FramedLink(carrier, {
+    kind: 'sim',
+    direction: 'out',
+    maxMessageBytes: 1024 * 1024,
+    highWaterMarkBytes: 32768,
+  })
+  link.setHandshakeHandler(undefined)
+  let drains = 0
+  link.on('drain', () => drains++)
+  link.send(new Uint8Array(200_000))
+  // Frames go out until the carrier is past the mark; the rest waits in our queue.
+  assert.ok(buffered > 32768 && buffered <= 32768 + MAX_FRAME_BYTES)
+  assert.ok(link.bufferedAmount >= 200_000)
+  // Default bound: 4 x maxMessageBytes queued; beyond it send refuses.
+  assert.throws(
+    () => {
+      for (let i = 0; i < 5; i++) link.send(new Uint8Array(1024 * 1024))
+    },
+    (e: unknown) => e instanceof PeerweaveError && e.code === 'ERR_RATE_LIMITED',
+  )
+  while (drains === 0) {
+    buffered = 0 // the network took everything
+    link.carrierLow()
+  }
+  assert.equal(drains, 1)
+  const r = new Reassembler()
+  const out = sent.map((f) => r.push(f)).filter((m) => m !== undefined)
+  // The first message, then the 1 MiB ones that fit under the bound (3: 4 MiB minus what was queued).
+  assert.deepEqual(
+    out.map((m) => m.length),
+    [200_000, 1024 * 1024, 1024 * 1024, 1024 * 1024],
+  )
+  link.close()
+  assert.throws(
+    () => link.send(Uint8Array.of(1)),
+    (e: unknown) => e instanceof PeerweaveError && e.code === 'ERR_CLOSED',
+  )
+})
+
+test('FramedLink: holds messages until a listener attaches, reports close once, rejects bad frames', async () => {
+  const carrier: Carrier = { send: () => {}, bufferedAmount: () => 0, close: () => {}, pollIntervalMs: 10 }
+  const link = new FramedLink(carrier, { kind: 'sim', direction: 'in', maxMessageBytes: 65536 })
+  link.setHandshakeHandler(undefined)
+  for (const m of [Uint8Array.of(1), Uint8Array.of(2)]) for (const f of encodeFrames(m)) link.carrierFrame(f)
+  const got: number[] = []
+  link.on('message', (m) => got.push(m[0]!))
+  await Promise.resolve()
+  assert.deepEqual(got, [1, 2])
+  link.carrierFrame(Uint8Array.of(3, 1)) // continuation without a first frame
+  const closes: Array<Error | undefined> = []
+  link.on('close', (e) => closes.push(e))
+  await Promise.resolve()
+  link.close()
+  assert.equal(closes.length, 1)
+  assert.ok(closes[0] instanceof PeerweaveError && closes[0].code === 'ERR_MALFORMED')
 })
