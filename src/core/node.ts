@@ -74,6 +74,8 @@ export interface LinkInfo {
 }
 
 const ZERO_SIGNATURE = new Uint8Array(64)
+/** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
+const PEX_HINTS = 4
 
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
@@ -85,6 +87,7 @@ export class MeshNode {
   readonly scheduler = new Scheduler()
   readonly targetDegree: number
   readonly lowDegree: number
+  readonly nearLinks: number
   readonly known: PeerCache
   private readonly neighbours = new Map<string, Neighbour>()
   private readonly pending = new Map<string, Pending>()
@@ -116,6 +119,8 @@ export class MeshNode {
     this.key = keyFromHex(signer.address)
     this.targetDegree = targetDegree(o.maxPeers, rng.next())
     this.lowDegree = Math.min(lowDegree(o.maxPeers), this.targetDegree)
+    // With very few links, protecting two near links would leave nothing to trade.
+    this.nearLinks = Math.min(o.nearLinks, Math.max(1, Math.floor(o.maxPeers / 3)))
     this.known = new PeerCache(o.knownMaxPeers)
     this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
     this.walks = new Walks(o.seenMaxEntries, o.seenTtlMs)
@@ -651,7 +656,7 @@ export class MeshNode {
     for (const e of peers) {
       const key = this.internKey(toHex(e.address))
       if (key.hex === this.address) continue
-      n.view.push(key)
+      if (!e.hint) n.view.push(key)
       this.known.saw(key, now, e.bridgeUrl ? asciiString(e.bridgeUrl) : undefined)
     }
     this.knownDirty = true
@@ -663,6 +668,21 @@ export class MeshNode {
       if (n.address === to) continue
       const url = this.known.get(n.address)?.bridgeUrl
       peers.push({ address: n.key.bytes, bridgeUrl: url ? asciiBytes(url) : undefined })
+    }
+    // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
+    const target = this.neighbours.get(to)?.key
+    if (target) {
+      const hints: KnownPeer[] = []
+      for (const k of this.known.values()) {
+        if (k.key.hex === to || this.neighbours.has(k.key.hex)) continue
+        hints.push(k)
+        if (hints.length > PEX_HINTS) {
+          hints.sort((a, b) => compareXor(target, a.key, b.key))
+          hints.pop()
+        }
+      }
+      for (const h of hints)
+        peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? asciiBytes(h.bridgeUrl) : undefined, hint: true })
     }
     return { type: 'pex', degree: this.neighbours.size, capacity: this.options.maxPeers, peers }
   }
@@ -682,19 +702,33 @@ export class MeshNode {
     if (this.closed) return
     const now = this.clock.now()
     const o = this.options
-    if (periodic)
+    if (periodic) {
       this.scheduler.at(now + o.rebalanceIntervalMs * (0.75 + 0.5 * this.rng.next()), () => this.rebalance())
+      // Now and then refresh one neighbour's picture of us (and our hints for it).
+      if (this.rng.next() < 0.2 && this.neighbours.size > 0) {
+        const list = this.neighbourList()
+        const n = list[Math.floor(this.rng.next() * list.length)]!
+        this.sendPacket(n.address, this.pexPacket(n.address))
+      }
+    }
     for (const [peer, p] of this.pending)
       if (now - p.since > o.linkTimeoutMs) {
         this.pending.delete(peer)
         this.known.failed(peer, now, o.rebalanceIntervalMs)
         this.io.abandon(peer)
       }
+    // Below target: ask discovery too (rate-limited), not only peers we learned from our
+    // own neighbours. Those are all in our own part of the mesh, so after a split only
+    // the tracker (or a bridge) can join the parts again.
+    if (this.slotsUsed < this.targetDegree && now - this.lastDiscoverAt >= o.trackerIntervalMs) {
+      this.lastDiscoverAt = now
+      this.io.discover(this.wantedLinks(), 'needy')
+    }
     let outbound = 0
     for (const p of this.pending.values()) if (p.direction === 'out') outbound++
     if (outbound >= 2) return
     const candidates = this.candidates(now)
-    const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: o.nearLinks }
+    const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks }
     if (this.knownDirty) {
       this.knownDirty = false
       // A better near link is dialled only into a free slot; room is made after it opened
@@ -721,14 +755,7 @@ export class MeshNode {
     }
     const depth = estimateDepth(this.key, candidates.map((c) => c.key).concat(slots.neighbours.map((n) => n.key)))
     const far = farCandidate(slots, candidates, depth + 1, () => this.rng.next())
-    if (far) {
-      this.dial(far, this.neighbours.size < this.lowDegree ? 'needy' : 'plain')
-      return
-    }
-    if (now - this.lastDiscoverAt >= o.trackerIntervalMs) {
-      this.lastDiscoverAt = now
-      this.io.discover(this.wantedLinks(), 'needy')
-    }
+    if (far) this.dial(far, this.neighbours.size < this.lowDegree ? 'needy' : 'plain')
   }
 
   private shuffle(): void {
@@ -762,16 +789,16 @@ export class MeshNode {
     const near = closest(
       this.key,
       this.neighbourList().map((n) => n.key),
-      this.options.nearLinks,
+      this.nearLinks,
     )
-    if (near.length < this.options.nearLinks) return true
+    if (near.length < this.nearLinks) return true
     return compareXor(this.key, key, near[near.length - 1]!) < 0
   }
 
   /** Drop one expendable link so a better one fits under the cap. */
   private makeRoom(why: string): boolean {
     const victim = chooseVictim(
-      { self: this.key, neighbours: this.neighbourList(), nearLinks: this.options.nearLinks },
+      { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks },
       this.lowDegree,
       () => this.rng.next(),
     )

@@ -55,7 +55,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = {
   maxPeers: 6,
   coverage: 0.33,
   broadcastHopLimit: 64,
-  directHopLimit: 32,
+  directHopLimit: 64,
   maxBodyBytes: 1024 * 1024,
   nearLinks: 2,
   rebalanceIntervalMs: 1000,
@@ -114,11 +114,12 @@ export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOpti
  * has free slots scattered about (otherwise newcomers find every peer full).
  */
 export function targetDegree(maxPeers: number, random: number): number {
-  if (maxPeers <= 3) return maxPeers
+  if (maxPeers <= 2) return maxPeers
+  if (maxPeers === 3) return random < 0.5 ? 3 : 2
   return random < 0.8 ? maxPeers - 1 : maxPeers - 2
 }
 
 /** Below this degree a node counts as needy: full peers make room for it. */
 export function lowDegree(maxPeers: number): number {
-  return Math.max(1, Math.ceil(maxPeers / 2))
+  return Math.max(1, Math.floor(maxPeers / 2))
 }

@@ -30,6 +30,11 @@ export interface PexEntry {
   address: Uint8Array
   /** ASCII ws:// or wss:// URL where that peer accepts bridge links, if any. */
   bridgeUrl: Uint8Array | undefined
+  /**
+   * Not a neighbour of the sender but a peer it knows that is XOR-close to the
+   * receiver: how peers find their nearest peers (Kademlia's FIND_NODE, gossiped).
+   */
+  hint?: boolean
 }
 
 export const MAX_IDS_PER_PACKET = 255
@@ -54,9 +59,8 @@ export function encodePacket(p: Packet): Uint8Array {
       if (p.peers.length > MAX_PEX_ENTRIES) throw new RangeError('too many pex entries')
       w.u8(p.degree).u8(p.capacity).u8(p.peers.length)
       for (const e of p.peers) {
-        w.bytes(e.address)
-        if (e.bridgeUrl) w.u8(1).short(e.bridgeUrl)
-        else w.u8(0)
+        w.bytes(e.address).u8((e.bridgeUrl ? 1 : 0) | (e.hint ? 2 : 0))
+        if (e.bridgeUrl) w.short(e.bridgeUrl)
       }
       break
     case 'ping':
@@ -98,8 +102,9 @@ export function decodePacket(bytes: Uint8Array): Packet {
       for (let i = 0; i < n; i++) {
         const address = r.take(ADDRESS_BYTES)
         const flag = r.u8()
-        if (flag > 1) throw malformed('packet: bad pex flag')
-        peers.push({ address, bridgeUrl: flag === 1 ? r.short() : undefined })
+        if (flag > 3) throw malformed('packet: bad pex flag')
+        const bridgeUrl = flag & 1 ? r.short() : undefined
+        peers.push(flag & 2 ? { address, bridgeUrl, hint: true } : { address, bridgeUrl })
       }
       p = { type, degree, capacity, peers }
       break

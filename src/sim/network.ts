@@ -28,6 +28,10 @@ export interface NetworkHooks {
   linkChange?(): void
 }
 
+function pairKey(a: string, b: string): string {
+  return a < b ? a + b : b + a
+}
+
 export class VirtualClock implements Clock {
   t = 1_700_000_000_000
   now(): number {
@@ -47,6 +51,8 @@ export class Network {
   readonly peers = new Map<string, SimPeer>()
   readonly live: string[] = []
   private readonly latency = new Map<string, number>()
+  /** Links opened per pair so far: a close in flight applies only to the link it closed. */
+  private readonly generation = new Map<string, number>()
   hooks: NetworkHooks = {}
   linkChanges = 0
   /** Why links closed, counted (for diagnosis: churn that should not be there shows here). */
@@ -112,7 +118,7 @@ export class Network {
   }
 
   linkLatency(a: string, b: string): number {
-    const k = a < b ? a + b : b + a
+    const k = pairKey(a, b)
     let l = this.latency.get(k)
     if (l === undefined) {
       const { latencyMinMs: lo, latencyMaxMs: hi } = this.options
@@ -143,6 +149,13 @@ export class Network {
         if (pb?.alive) this.act(b, (n) => n.linkFailed(a))
         return
       }
+      // A link already open between them (set up another way) makes this one a duplicate.
+      if (pa.node.neighbour(b) || pb.node.neighbour(a)) {
+        this.act(a, (n) => n.linkFailed(b))
+        this.act(b, (n) => n.linkFailed(a))
+        return
+      }
+      this.generation.set(pairKey(a, b), (this.generation.get(pairKey(a, b)) ?? 0) + 1)
       const okA = this.act(a, (n) => n.linkUp(b, { direction: dirA })) === true
       const okB = this.act(b, (n) => n.linkUp(a, { direction: dirA === 'out' ? 'in' : 'out' })) === true
       // Either side may have given the slot away meanwhile: then the transport closes on both.
@@ -155,7 +168,11 @@ export class Network {
 
   /** The transport noticed a close at the other end (a goodbye or a local close), after the link latency. */
   closeLater(from: string, to: string, reason: string): void {
-    this.events.at(this.clock.t + this.linkLatency(from, to), () => this.act(to, (n) => n.linkDown(from, reason)))
+    // Only the link that was closed: if the pair linked again meanwhile, the new link stays.
+    const gen = this.generation.get(pairKey(from, to))
+    this.events.at(this.clock.t + this.linkLatency(from, to), () => {
+      if (this.generation.get(pairKey(from, to)) === gen) this.act(to, (n) => n.linkDown(from, reason))
+    })
   }
 
   /** Sudden failure: the peer stops, says nothing; neighbours must notice by silence. */

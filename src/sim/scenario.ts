@@ -125,7 +125,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     for (let i = 0; i < o.messages; i++) {
       const origin = sim.rng.pick(live)!
       const body = sim.rng.bytes(32)
-      const id = await net.act(origin, (n) => n.broadcast(body))
+      // A peer without links cannot send: that counts as a message nobody got.
+      const id = await Promise.resolve(net.act(origin, (n) => n.broadcast(body))).catch(() => `failed-${i}`)
       if (typeof id === 'string') tracked.set(id, { kind: 'broadcast', origin, deliveries: 0, hops: [] })
       await net.runUntil(sim.now + 10)
     }
@@ -134,7 +135,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       let target = sim.rng.pick(live)!
       while (target === origin) target = sim.rng.pick(live)!
       const shortest = bfs(adj, origin).get(target)
-      const id = await net.act(origin, (n) => n.direct(target, sim.rng.bytes(32)))
+      const id = await Promise.resolve(net.act(origin, (n) => n.direct(target, sim.rng.bytes(32)))).catch(
+        () => `failed-direct-${i}`,
+      )
       if (typeof id === 'string')
         tracked.set(id, { kind: 'direct', origin, target, deliveries: 0, hops: [], ...(shortest ? { shortest } : {}) })
       await net.runUntil(sim.now + 10)
