@@ -67,6 +67,7 @@ const MAX_SDP_CHARS = 64 * 1024
 /** What simple-peer keeps internally that we need: the applied descriptions and the channel. */
 interface PeerInternals {
   _pc?: { localDescription?: { sdp: string } | null; remoteDescription?: { sdp: string } | null } | null
+  _iceCompleteTimer?: ReturnType<typeof setTimeout> | null
   _channel?: {
     bufferedAmountLowThreshold?: number
     addEventListener?: (type: string, listener: () => void) => void
@@ -146,12 +147,18 @@ function setup(
     maxBufferedBytes: options.maxBufferedBytes,
   })
 
+  // simple-peer 9 never clears its 5 s ICE-gathering cap (not even on destroy), which
+  // keeps Node alive 5 s after the last link; once the SDP is out, the cap is moot.
+  const stopIceTimer = () => {
+    if (internals._iceCompleteTimer) clearTimeout(internals._iceCompleteTimer)
+  }
   // simple-peer emits 'error' (ICE failure, bad SDP ...) just before 'close'.
   let lastError: unknown
   peer.on('error', (err: unknown) => {
     lastError = err
   })
   peer.on('close', () => {
+    stopIceTimer()
     link.carrierClosed(
       lastError === undefined
         ? undefined
@@ -168,7 +175,10 @@ function setup(
   const sdp = Promise.race([
     new Promise<string>((resolve) => {
       peer.on('signal', (data: SimplePeer.SignalData) => {
-        if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') resolve(data.sdp)
+        if ((data.type === 'offer' || data.type === 'answer') && typeof data.sdp === 'string') {
+          stopIceTimer()
+          resolve(data.sdp)
+        }
       })
     }),
     closedEarly,

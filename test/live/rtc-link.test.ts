@@ -145,8 +145,11 @@ test('rtc links: a relay that swaps offers/answers (man in the middle) is reject
   for (const p of [toA, toB]) p.on('error', () => {}) // torn down by the honest ends
 
   t.after(() => {
-    toA.destroy()
-    toB.destroy()
+    for (const p of [toA, toB]) {
+      p.destroy()
+      // simple-peer 9 leaves its 5 s ICE-gathering timer running after destroy.
+      clearTimeout((p as unknown as { _iceCompleteTimer: ReturnType<typeof setTimeout> })._iceCompleteTimer)
+    }
   })
   const out = a.dial(idB.address)
   toA.signal({ type: 'offer', sdp: await out.offer })
