@@ -5,6 +5,8 @@
 export interface StoredMessage {
   envelope: Uint8Array
   hops: number
+  /** The raw message id (the map key is its hex). */
+  id?: Uint8Array
 }
 
 export class MessageStore {
@@ -34,6 +36,17 @@ export class MessageStore {
 
   get size(): number {
     return this.entries.size
+  }
+
+  /** Ids of the `count` most recently stored messages that carry their raw id. */
+  recentIds(count: number): Uint8Array[] {
+    const all = [...this.entries.values()]
+    const out: Uint8Array[] = []
+    for (let i = all.length - 1; i >= 0 && out.length < count; i--) {
+      const id = all[i]!.id
+      if (id) out.push(id)
+    }
+    return out
   }
 
   get totalBytes(): number {

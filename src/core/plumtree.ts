@@ -21,6 +21,9 @@ export interface PlumtreeHost {
   send(to: string, packet: Packet): void
 }
 
+/** How many recent broadcast ids a new link is told about. */
+const RECENT_ON_LINK_UP = 32
+
 interface Missing {
   id: Uint8Array
   announcers: string[]
@@ -64,7 +67,7 @@ export class Plumtree {
       const sender = this.host.neighbour(from)
       if (sender) sender.eager = true
     }
-    this.store.add(idHex, { envelope, hops })
+    this.store.add(idHex, { envelope, hops, id })
     if (!canForward) return
     for (const n of this.host.neighbours()) {
       if (n.address === from) continue
@@ -111,6 +114,15 @@ export class Plumtree {
       const stored = this.store.get(hex(id))
       if (stored) this.host.send(from, { type: 'msg', hops: stored.hops + 1, envelope: stored.envelope })
     }
+  }
+
+  /**
+   * A new link: announce our most recent messages on it, so a peer that linked to us
+   * after a broadcast passed by still hears of it (Plumtree alone only covers links
+   * that existed while the message spread).
+   */
+  linkUp(address: string): void {
+    for (const id of this.store.recentIds(RECENT_ON_LINK_UP)) this.queueDigest(address, id)
   }
 
   /** A link closed: forget its queued digests (announcers are checked when timers fire). */
