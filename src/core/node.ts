@@ -76,8 +76,6 @@ export interface LinkInfo {
 const ZERO_SIGNATURE = new Uint8Array(64)
 /** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
 const PEX_HINTS = 4
-/** Direct messages remembered per link for resuming their walk if the link closes. */
-const MAX_OUTSTANDING_PER_LINK = 64
 
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
@@ -99,7 +97,6 @@ export class MeshNode {
   private readonly plumtree: Plumtree
   private readonly requests: Requests<Delivery>
   private readonly originKeys = new Map<string, AddrKey>()
-  private readonly outstanding = new Map<string, string[]>()
   private pexTimer = false
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
@@ -252,7 +249,6 @@ export class MeshNode {
   linkDown(peer: Address, reason = 'closed'): void {
     if (!this.neighbours.delete(peer)) return
     this.plumtree.linkDown(peer)
-    if (!this.closed) this.resumeWalksThrough(peer)
     this.schedulePex()
     this.io.neighbourDown(peer, reason)
     if (!this.closed) this.scheduler.at(this.clock.now() + 50 + this.rng.next() * 200, () => this.rebalance(false))
@@ -579,7 +575,6 @@ export class MeshNode {
     if (next) {
       walk.tried.add(next.address)
       this.sendPacket(next.address, { type: 'msg', hops: walk.hops + 1, envelope: walk.envelope })
-      this.trackOutstanding(next.address, idHex)
       return true
     }
     if (!backtrackIfStuck) return false
@@ -589,28 +584,6 @@ export class MeshNode {
       this.unreachable(idHex, walk)
     }
     return false
-  }
-
-  /**
-   * Remember which direct messages went out on which link lately: if that link
-   * closes before the message is known to have moved on, the walk resumes as if the
-   * neighbour had answered BACK, so a closing link does not swallow the message.
-   */
-  private trackOutstanding(peer: Address, idHex: string): void {
-    let ids = this.outstanding.get(peer)
-    if (!ids) {
-      ids = []
-      this.outstanding.set(peer, ids)
-    }
-    ids.push(idHex)
-    if (ids.length > MAX_OUTSTANDING_PER_LINK) ids.shift()
-  }
-
-  private resumeWalksThrough(peer: Address): void {
-    const ids = this.outstanding.get(peer)
-    this.outstanding.delete(peer)
-    const now = this.clock.now()
-    for (const id of ids ?? []) if (now - (this.walks.get(id, now)?.createdAt ?? -Infinity) < 2 * this.options.deadAfterMs) this.onBack(peer, id)
   }
 
   private walkExhausted(walk: Walk): boolean {
