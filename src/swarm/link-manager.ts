@@ -22,8 +22,8 @@ export interface LinkManagerHost {
   reschedule(): void
 }
 
-/** Tracker offers older than this are cancelled (the tracker forgets them too). */
-const OFFER_TTL_MS = 50_000
+/** Tracker offers unanswered this long are cancelled, freeing room for fresh ones (a refused offer is never answered). */
+const OFFER_TTL_MS = 15_000
 const MAX_TRACKER_OFFERS = 4
 
 export class LinkManager {
