@@ -1,8 +1,8 @@
 import { EventEmitter } from 'events'
-import { toHex } from './core/bytes.js'
+import { fromHex, toHex } from './core/bytes.js'
 import { invalidArg, PeerweaveError } from './core/errors.js'
 import { type Delivery, MeshNode } from './core/node.js'
-import type { Address, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
+import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
 import { Identity } from './crypto/identity.js'
 import { createCryptoSuite } from './crypto/suite.js'
 import type { WebSocketConstructor as TrackerWebSocket } from './signal/platform.js'
@@ -10,7 +10,7 @@ import { TrackerClient } from './signal/tracker-client.js'
 import type { Link } from './transport/link.js'
 import { createRtcDialer, type RtcDialer } from './transport/rtc-link.js'
 import { dialWebSocket, type WebSocketConstructor } from './transport/ws-link.js'
-import { type Data, decodeData, encodeData } from './swarm/data.js'
+import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
 import { asError, LinkManager } from './swarm/link-manager.js'
 import { checkSwarmOptions, checkTimeout, checkUrls, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
@@ -76,6 +76,7 @@ export class Swarm extends EventEmitter {
   private wakeAt = Number.POSITIVE_INFINITY
   private closing: Promise<void> | undefined
   private readonly requestTimeoutMs: number
+  private readonly crypto: CryptoSuite
 
   constructor(topic: string, options: SwarmOptions = {}) {
     super()
@@ -87,6 +88,7 @@ export class Swarm extends EventEmitter {
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     const crypto = createCryptoSuite()
+    this.crypto = crypto
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
     const linkOptions = {
       identity: this.identity,
@@ -104,7 +106,7 @@ export class Swarm extends EventEmitter {
         ? new TrackerClient({
             urls: trackers,
             infoHash,
-            peerId: hexBytes(this.address),
+            peerId: fromHex(this.address),
             // Both WebSocket shapes are structural views of the same constructor.
             ...(options.WebSocket ? { WebSocket: options.WebSocket as unknown as TrackerWebSocket } : {}),
           })
@@ -331,7 +333,7 @@ export class Swarm extends EventEmitter {
       url,
       WebSocket,
       identity: this.identity,
-      crypto: createCryptoSuite(),
+      crypto: this.crypto,
       metadata: this.options.metadata,
       ...(expected ? { expectedAddress: expected } : {}),
       ...(this.bridgeUrl() ? { bridgeUrl: this.bridgeUrl() } : {}),
@@ -387,7 +389,7 @@ export class Swarm extends EventEmitter {
       hops: d.hops,
       direct: d.kind === 'direct',
       kind: d.kind,
-      type: new TextDecoder().decode(d.tag),
+      type: d.tag.length === 0 ? '' : fromUtf8(d.tag),
       metadata: this.peerInfo.get(d.from)?.metadata,
       reply: async (answer: Data) => {
         const { contentType, body } = encodeData(answer, 'reply')
@@ -408,15 +410,9 @@ export class Swarm extends EventEmitter {
 function tagBytes(type: string | undefined): Uint8Array {
   if (type === undefined) return new Uint8Array(0)
   if (typeof type !== 'string') throw invalidArg('type', 'a string', type)
-  const b = new TextEncoder().encode(type)
+  const b = utf8(type)
   if (b.length > 64) throw invalidArg('type', 'at most 64 bytes of UTF-8', type)
   return b
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
-  return out
 }
 
 export type { Link }

@@ -1,5 +1,5 @@
 import { type AddrKey, compareXor, keyFromBytes, keyFromHex } from './addr-key.js'
-import { toHex } from './bytes.js'
+import { equalBytes, fromHex, toHex } from './bytes.js'
 import {
   type ContentType,
   decodeEnvelope,
@@ -25,6 +25,7 @@ import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
 import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
 import { type Walk, Walks } from './walks.js'
+import { ascii, fromAscii } from './wire.js'
 
 /** A message handed to the application (or to request bookkeeping). */
 export interface Delivery {
@@ -348,7 +349,7 @@ export class MeshNode {
   reply(to: Delivery, body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
     if (to.purpose !== 'request' && to.purpose !== 'gather')
       throw new PeerweaveError('ERR_INVALID_ARG', 'only requests can be replied to')
-    return this.direct(to.from, body, { ...opts, purpose: 'reply', ref: hexToBytes(to.id) })
+    return this.direct(to.from, body, { ...opts, purpose: 'reply', ref: fromHex(to.id) })
   }
 
   /** Send a link request with the transport's offer (after `io.dial`). */
@@ -520,7 +521,7 @@ export class MeshNode {
 
   private accept(from: string, p: Packet & { type: 'msg' }, env: Envelope, idHex: string): void {
     const origin = this.originKey(env.originKey)
-    if (env.kind === 'direct' && env.target && compareXor(this.key, keyFromBytes(env.target, ''), this.key) !== 0) {
+    if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes)) {
       const walk: Walk = {
         envelope: p.envelope,
         hops: p.hops,
@@ -562,8 +563,8 @@ export class MeshNode {
 
   private onDuplicate(from: string, kind: Kind, env: Envelope, idHex: string): void {
     if (kind === 'broadcast') this.plumtree.duplicate(from)
-    else if (kind === 'direct' && env.target && toHex(env.target) !== this.address)
-      this.sendPacket(from, { type: 'back', id: hexToBytes(idHex) })
+    else if (kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
+      this.sendPacket(from, { type: 'back', id: fromHex(idHex) })
   }
 
   /** Move a direct message one hop on; false when no untried neighbour is left (it went back or failed). */
@@ -579,7 +580,7 @@ export class MeshNode {
     }
     if (!backtrackIfStuck) return false
     if (walk.prev) {
-      if (this.neighbours.has(walk.prev)) this.sendPacket(walk.prev, { type: 'back', id: hexToBytes(idHex) })
+      if (this.neighbours.has(walk.prev)) this.sendPacket(walk.prev, { type: 'back', id: fromHex(idHex) })
     } else if (walk.tried.size === 0 || this.walkExhausted(walk)) {
       this.unreachable(idHex, walk)
     }
@@ -658,7 +659,7 @@ export class MeshNode {
       const key = this.internKey(toHex(e.address))
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
-      this.known.saw(key, now, e.bridgeUrl ? asciiString(e.bridgeUrl) : undefined)
+      this.known.saw(key, now, e.bridgeUrl ? fromAscii(e.bridgeUrl) : undefined)
     }
     this.knownDirty = true
   }
@@ -668,7 +669,7 @@ export class MeshNode {
     for (const n of this.neighbours.values()) {
       if (n.address === to) continue
       const url = this.known.get(n.address)?.bridgeUrl
-      peers.push({ address: n.key.bytes, bridgeUrl: url ? asciiBytes(url) : undefined })
+      peers.push({ address: n.key.bytes, bridgeUrl: url ? ascii(url) : undefined })
     }
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
     const target = this.neighbours.get(to)?.key
@@ -683,7 +684,7 @@ export class MeshNode {
         }
       }
       for (const h of hints)
-        peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? asciiBytes(h.bridgeUrl) : undefined, hint: true })
+        peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
     }
     return { type: 'pex', degree: this.neighbours.size, capacity: this.options.maxPeers, peers }
   }
@@ -856,22 +857,4 @@ export class MeshNode {
     }
     return k
   }
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
-  return out
-}
-
-function asciiString(b: Uint8Array): string {
-  let s = ''
-  for (const c of b) s += String.fromCharCode(c & 0x7f)
-  return s
-}
-
-function asciiBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length)
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0x7f
-  return out
 }

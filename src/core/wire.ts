@@ -115,3 +115,10 @@ export function ascii(text: string): Uint8Array {
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f
   return out
 }
+
+/** Bytes to an ASCII string (the inverse of `ascii`), without TextDecoder. */
+export function fromAscii(bytes: Uint8Array): string {
+  let s = ''
+  for (const c of bytes) s += String.fromCharCode(c & 0x7f)
+  return s
+}

@@ -34,14 +34,9 @@ export interface PhaseFigures {
   shortestMeanHops: number
 }
 
-export interface ScenarioResult {
-  peers: number
-  maxPeers: number
-  coverage: number
-  fail: number
-  seed: number
-  signatures: boolean
-  messages: number
+/** The run's own settings come back with its figures, so a printed line is self-describing. */
+export interface ScenarioResult
+  extends Pick<ScenarioOptions, 'peers' | 'maxPeers' | 'coverage' | 'fail' | 'seed' | 'signatures' | 'messages'> {
   degreeMean: number
   degreeMax: number
   degreeMaxEver: number

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import wrtc from '@roamhq/wrtc'
 import SimplePeer from 'simple-peer'
-import { PeerweaveError } from '../../src/core/errors.js'
 import type { Signer } from '../../src/core/types.js'
 import { createCryptoSuite, Identity } from '../../src/crypto/index.js'
 import type { Link } from '../../src/transport/link.js'
+import { closed, isCode, nextMessages } from './link-helpers.js'
 import type { RtcDialer, RtcDialerOptions } from '../../src/transport/rtc-link.js'
 import { createRtcDialer } from '../../src/transport/rtc-link.js'
 
@@ -24,22 +24,6 @@ async function connect(a: RtcDialer, b: RtcDialer, expectB?: string, expectA?: s
   return Promise.all([out.link, inn.link])
 }
 
-function nextMessages(link: Link, n: number): Promise<Uint8Array[]> {
-  return new Promise((resolve) => {
-    const got: Uint8Array[] = []
-    const on = (m: Uint8Array) => {
-      got.push(m)
-      if (got.length === n) {
-        link.off('message', on)
-        resolve(got)
-      }
-    }
-    link.on('message', on)
-  })
-}
-
-const closed = (link: Link) => new Promise<Error | undefined>((resolve) => link.on('close', resolve))
-const isCode = (code: string) => (e: unknown) => e instanceof PeerweaveError && e.code === code
 const bytes = (u: Uint8Array) => Uint8Array.from(u) // Buffer -> plain Uint8Array for deepEqual
 
 test('rtc links: both sides authenticated, small / 1 MiB / binary messages intact and in order, close propagates', {

@@ -6,6 +6,7 @@ import { PeerweaveError } from '../../src/core/errors.js'
 import type { Signer } from '../../src/core/types.js'
 import { createCryptoSuite, Identity } from '../../src/crypto/index.js'
 import type { Link } from '../../src/transport/link.js'
+import { closed, isCode, nextMessages } from './link-helpers.js'
 import type { WebSocketConstructor, WebSocketLike } from '../../src/transport/ws-link.js'
 import { acceptWebSocket, dialWebSocket } from '../../src/transport/ws-link.js'
 
@@ -30,22 +31,6 @@ async function startServer(
   }
 }
 
-function nextMessages(link: Link, n: number): Promise<Uint8Array[]> {
-  return new Promise((resolve) => {
-    const got: Uint8Array[] = []
-    const on = (m: Uint8Array) => {
-      got.push(m)
-      if (got.length === n) {
-        link.off('message', on)
-        resolve(got)
-      }
-    }
-    link.on('message', on)
-  })
-}
-
-const closed = (link: Link) => new Promise<Error | undefined>((resolve) => link.on('close', resolve))
-const isCode = (code: string) => (e: unknown) => e instanceof PeerweaveError && e.code === code
 
 let server: Awaited<ReturnType<typeof startServer>>
 const serverId = Identity.generate()
