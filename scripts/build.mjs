@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`: the bundles in dist/ and their type declarations.
+ *
+ *   dist/peerweave.js       ESM for browsers and bundlers (`import`, `<script type=module>`), self-contained
+ *   dist/peerweave.min.js   IIFE, minified, sets `window.peerweave` (CDN `<script src>`)
+ *   dist/node.js            Node ESM; dependencies stay external (installed with the package)
+ *   dist/cli.js             the `peerweave` command (shebang, Node ESM)
+ *   dist/types/             .d.ts from `tsc -p tsconfig.build.json`
+ *
+ * The browser bundles must not pull in Node: the build fails when their metafile names
+ * a Node built-in, `ws`, `@roamhq/wrtc`, `node-datachannel` or any external import.
+ * It prints each file's raw and gzipped size; `--json` prints them as JSON instead, and
+ * `--analyze` what makes up dist/peerweave.min.js.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, statSync } from 'node:fs'
+import { builtinModules } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import * as esbuild from 'esbuild'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const dist = join(root, 'dist')
+const shims = join(root, 'scripts', 'shims')
+const json = process.argv.includes('--json')
+
+/** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */
+const browser = {
+  bundle: true,
+  platform: 'browser',
+  target: ['es2022', 'chrome111', 'firefox115', 'safari16'],
+  define: { 'process.browser': 'true', global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
+  inject: [join(shims, 'process.js'), join(shims, 'buffer.js')],
+  // Smaller stand-ins for what simple-peer 9 pulls in (each file says why and what it covers).
+  alias: { buffer: join(shims, 'buffer-lite.js'), debug: join(shims, 'debug.js') },
+  // Nothing may stay external in a browser bundle: an unresolved Node built-in fails the build.
+  metafile: true,
+  sourcemap: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+}
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  metafile: true,
+  logLevel: 'warning',
+}
+
+/** Packages that must never reach a browser bundle (Node-only transports and servers). */
+const NODE_ONLY = new Set(['ws', '@roamhq/wrtc', 'node-datachannel', 'webrtc-polyfill', 'bittorrent-tracker'])
+const BUILTINS = new Set(builtinModules)
+const SHIMS = new Set(browser.inject)
+const isShim = (path) => path.startsWith('scripts/shims/') || SHIMS.has(path)
+
+function packageOf(input) {
+  const at = input.lastIndexOf('node_modules/')
+  if (at < 0) return undefined
+  const rest = input.slice(at + 'node_modules/'.length).split('/')
+  return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]
+}
+
+/**
+ * Every reason a browser bundle is not browser-only, from esbuild's metafile: a Node-only
+ * package among the inputs, a `node:` module, or an import left external (which a browser
+ * could not load). A built-in's name is fine only where it resolved to an npm package of
+ * that name (`events`, `string_decoder`), to one of scripts/shims/ (`buffer`) or to a module
+ * a package's `browser` field disabled (`(disabled):util`).
+ */
+function nodeLeaks(metafile) {
+  const leaks = []
+  for (const [input, info] of Object.entries(metafile.inputs)) {
+    const pkg = packageOf(input)
+    if (input.startsWith('node:') || (pkg && NODE_ONLY.has(pkg))) leaks.push(`input ${input}`)
+    for (const imp of info.imports) {
+      const spec = imp.original ?? imp.path
+      if (imp.external && !SHIMS.has(imp.path)) leaks.push(`${input} imports ${spec} (external)`)
+      else if (spec.startsWith('node:')) leaks.push(`${input} imports ${spec}`)
+      else if (
+        BUILTINS.has(spec) &&
+        packageOf(imp.path) !== spec &&
+        !isShim(imp.path) &&
+        !imp.path.startsWith('(disabled):')
+      )
+        leaks.push(`${input} imports the Node built-in ${spec} (resolved to ${imp.path})`)
+    }
+  }
+  for (const [output, info] of Object.entries(metafile.outputs)) {
+    for (const imp of info.imports ?? []) if (imp.external) leaks.push(`${output} imports ${imp.path}`)
+  }
+  return leaks
+}
+
+/** The command loads the Node entry from dist/node.js beside it instead of bundling a second copy. */
+const siblingNodeEntry = {
+  name: 'sibling-node-entry',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/node\.js$/ }, (args) =>
+      args.importer === join(root, 'src/cli.ts') ? { path: './node.js', external: true } : undefined,
+    )
+  },
+}
+
+function fail(message) {
+  console.error(`build failed: ${message}`)
+  process.exit(1)
+}
+
+rmSync(dist, { recursive: true, force: true })
+
+const results = await Promise.all([
+  esbuild.build({
+    ...browser,
+    entryPoints: [join(root, 'src/index.ts')],
+    format: 'esm',
+    outfile: join(dist, 'peerweave.js'),
+  }),
+  esbuild.build({
+    ...browser,
+    entryPoints: [join(root, 'src/iife.ts')],
+    format: 'iife',
+    minify: true,
+    outfile: join(dist, 'peerweave.min.js'),
+  }),
+  esbuild.build({ ...node, entryPoints: [join(root, 'src/node.ts')], outfile: join(dist, 'node.js') }),
+  esbuild.build({
+    ...node,
+    entryPoints: [join(root, 'src/cli.ts')],
+    outfile: join(dist, 'cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+    plugins: [siblingNodeEntry],
+  }),
+])
+
+for (const result of results.slice(0, 2)) {
+  const leaks = nodeLeaks(result.metafile)
+  if (leaks.length > 0) fail(`Node-only code in a browser bundle:\n  ${leaks.join('\n  ')}`)
+}
+if (process.argv.includes('--analyze')) console.log(await esbuild.analyzeMetafile(results[1].metafile))
+
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+  {
+    stdio: 'inherit',
+    cwd: root,
+  },
+)
+
+const sizes = ['peerweave.js', 'peerweave.min.js', 'node.js', 'cli.js'].map((file) => {
+  const bytes = readFileSync(join(dist, file))
+  return {
+    file: `dist/${file}`,
+    bytes: statSync(join(dist, file)).size,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+  }
+})
+if (json) console.log(JSON.stringify(sizes))
+else {
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
+  for (const s of sizes)
+    console.log(`${s.file.padEnd(22)} ${kib(s.bytes).padStart(10)}   gzip ${kib(s.gzipBytes).padStart(9)}`)
+}

@@ -1,0 +1,89 @@
+/**
+ * The built package (run `npm run build` first): the browser bundle's size budget, that
+ * the browser bundles are self-contained and Node-free, that the Node entry and the
+ * command load from dist/, and the exports map as publint and attw see it.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { gzipSync } from 'node:zlib'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const dist = (file: string) => `${root}dist/${file}`
+
+/** dist/peerweave.min.js, gzipped, must stay within this (issue #4). */
+const BUDGET_GZIP_BYTES = 60 * 1024
+
+if (!existsSync(dist('peerweave.min.js')))
+  throw new Error('dist/ is missing: run `npm run build` before `npm run test:package`')
+
+const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
+
+test(`dist/peerweave.min.js is at most ${kib(BUDGET_GZIP_BYTES)} gzipped`, () => {
+  for (const file of ['peerweave.js', 'peerweave.min.js', 'node.js', 'cli.js']) {
+    const bytes = readFileSync(dist(file))
+    console.log(
+      `${`dist/${file}`.padEnd(22)} ${kib(bytes.length).padStart(10)}   gzip ${kib(gzipSync(bytes, { level: 9 }).length).padStart(9)}`,
+    )
+  }
+  const gz = gzipSync(readFileSync(dist('peerweave.min.js')), { level: 9 }).length
+  assert.ok(
+    gz <= BUDGET_GZIP_BYTES,
+    `dist/peerweave.min.js is ${kib(gz)} gzipped, over the ${kib(BUDGET_GZIP_BYTES)} budget (see what grew: node scripts/build.mjs --analyze)`,
+  )
+})
+
+test('the browser bundles are self-contained: no imports, no require, no Node built-ins', () => {
+  for (const file of ['peerweave.js', 'peerweave.min.js']) {
+    const code = readFileSync(dist(file), 'utf8')
+    assert.doesNotMatch(code, /\bimport\s*(?:[\w*{][^;]*?\bfrom\s*)?["'][^"']+["']/, `${file} imports a module`)
+    assert.doesNotMatch(code, /["']node:[a-z_/]+["']/, `${file} names a node: module`)
+    assert.doesNotMatch(
+      code,
+      /\brequire\(["'](?:ws|fs|net|tls|dgram|@roamhq\/wrtc|node-datachannel)["']\)/,
+      `${file} requires Node code`,
+    )
+  }
+  assert.match(
+    readFileSync(dist('peerweave.min.js'), 'utf8'),
+    /^(?:\/\*[\s\S]*?\*\/\s*)?(?:"use strict";)?\(\(\)=>\{/,
+    'the CDN file is one IIFE',
+  )
+})
+
+test('dist/node.js loads in Node and exports the public API', async () => {
+  const mod = await import(dist('node.js'))
+  for (const name of ['Swarm', 'Identity', 'PeerweaveError', 'topicIdentifier'])
+    assert.equal(typeof mod[name], 'function', name)
+  const src = await import('../../src/index.js')
+  assert.equal(mod.topicIdentifier('peerweave-test'), src.topicIdentifier('peerweave-test'))
+  assert.throws(
+    () => new mod.Swarm(''),
+    (err: { code?: string }) => err.code === 'ERR_INVALID_ARG',
+  )
+})
+
+test('dist/cli.js runs as the peerweave command', async () => {
+  assert.match(readFileSync(dist('cli.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/)
+  const { stdout } = await run(process.execPath, [dist('cli.js'), 'help'])
+  assert.match(stdout, /peerweave join <topic>/)
+})
+
+test('publint --strict finds nothing in the package', { timeout: 120_000 }, async () => {
+  const { stdout } = await run('npx', ['--no-install', 'publint', '--strict'], { cwd: root })
+  assert.match(stdout, /All good!/, stdout)
+})
+
+test('attw --pack: every export resolves to types for Node (ESM) and bundlers', { timeout: 180_000 }, async () => {
+  // ESM-only package: CommonJS require() is not offered, so node10/node16-cjs are not checked.
+  const out = await run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'esm-only', '--format', 'ascii'], {
+    cwd: root,
+  }).catch((err: { stdout?: string; stderr?: string }) => {
+    assert.fail(`attw found problems:\n${err.stdout ?? ''}${err.stderr ?? ''}`)
+  })
+  assert.doesNotMatch(out.stdout, /❌|💀|🥴|❗️|🐛|🎭/u, out.stdout)
+})
