@@ -34,7 +34,11 @@ const browser = {
   define: { 'process.browser': 'true', global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
   inject: [join(shims, 'process.js'), join(shims, 'buffer.js')],
   // Smaller stand-ins for what simple-peer 9 pulls in (each file says why and what it covers).
-  alias: { buffer: join(shims, 'buffer-lite.js'), debug: join(shims, 'debug.js') },
+  alias: {
+    buffer: join(shims, 'buffer-lite.js'),
+    debug: join(shims, 'debug.cjs'),
+    'readable-stream': join(shims, 'stream-lite.cjs'),
+  },
   // Nothing may stay external in a browser bundle: an unresolved Node built-in fails the build.
   metafile: true,
   sourcemap: true,

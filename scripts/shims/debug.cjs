@@ -2,10 +2,11 @@
 // `debug`, which in a browser is off unless localStorage.debug is set; the real package
 // (with `ms`) costs ~2.3 KiB gzipped of the bundle budget for output nobody sees by
 // default. scripts/build.mjs aliases `debug` to this file for the browser bundles only.
+// CommonJS like the real one, since simple-peer calls `require('debug')('simple-peer')`.
 function noop() {}
 
-export default function debug(namespace) {
-  const log = (..._args) => {}
+function debug(namespace) {
+  const log = () => {}
   log.enabled = false
   log.namespace = namespace
   log.extend = (sub) => debug(`${namespace}:${sub}`)
@@ -16,3 +17,6 @@ export default function debug(namespace) {
 debug.enable = noop
 debug.disable = () => ''
 debug.enabled = () => false
+debug.default = debug
+
+module.exports = debug
