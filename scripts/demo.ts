@@ -13,7 +13,7 @@ const TOPIC = 'peerweave-demo'
 const PEERS = 6
 const once = process.argv.includes('--once')
 
-if (!process.env.PEERWEAVE_IN_NETNS && process.platform === 'linux' && process.getuid?.() === 0) {
+if (!process.env.PEERWEAVE_IN_NETNS && !process.env.PEERWEAVE_NO_NETNS && process.platform === 'linux' && process.getuid?.() === 0) {
   const netns = fileURLToPath(new URL('./netns.sh', import.meta.url))
   const child = spawn('sh', [netns, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
   // Ctrl-C reaches the child too (same process group): let it close and report.
@@ -39,6 +39,10 @@ async function run(): Promise<void> {
 
   const tracker = await startTracker({ host: '127.0.0.1', intervalMs: 2000 })
   console.log(`tracker: ${tracker.url}`)
+  // The chat example (examples/chat, needs `npm run build`) joins this demo's swarm.
+  const { chatUrl, startStaticServer } = await import('./serve.js')
+  const web = await startStaticServer({ host: '127.0.0.1' })
+  console.log(`chat page: ${chatUrl(web.url, tracker.url, TOPIC)}`)
   const swarms: Peer[] = []
   const names = new Map<string, string>()
   const label = (address: string) => `${names.get(address) ?? '??'} (${address.slice(0, 8)})`
@@ -54,6 +58,7 @@ async function run(): Promise<void> {
     closing ??= (async () => {
       await Promise.all(swarms.map((s) => s.close()))
       await tracker.close()
+      await web.close()
     })()
     return closing
   }
@@ -115,8 +120,9 @@ async function run(): Promise<void> {
     return
   }
   console.log(`\nThe demo swarm '${TOPIC}' keeps running on tracker ${tracker.url} until Ctrl-C.`)
-  console.log('(It lives in a loopback-only network namespace, so other terminals cannot reach it;')
-  console.log(' a browser page to join it comes later.)')
+  console.log('Open the chat page above in a browser on this machine to join it (build it first: npm run build).')
+  if (process.env.PEERWEAVE_IN_NETNS && !process.env.PEERWEAVE_NO_NETNS)
+    console.log('(It now lives in a loopback-only network namespace that a browser cannot reach: run\n PEERWEAVE_NO_NETNS=1 npm start to keep it on the normal loopback instead.)')
 }
 
 /** Hop distance from `root` to every swarm it reaches over neighbour links. */

@@ -1,0 +1,166 @@
+// A live SVG picture of the mesh as one peer sees it: this peer in the middle, its
+// neighbours on the first ring, peers further away (learned from their own neighbour
+// lists, which every chat page broadcasts) on outer rings, every known link drawn, and
+// the route a message took flashed as it arrives. Plain script: defines
+// `createMeshView` for chat.js. Pure DOM, no library.
+
+// biome-ignore lint/correctness/noUnusedVariables: used by chat.js, loaded after this file
+function createMeshView(svg, { onSelect }) {
+  const NS = 'http://www.w3.org/2000/svg'
+  const RINGS = [0, 95, 160, 195]
+  const edges = svg.appendChild(document.createElementNS(NS, 'g'))
+  const routes = svg.appendChild(document.createElementNS(NS, 'g'))
+  const nodes = svg.appendChild(document.createElementNS(NS, 'g'))
+  const legend = svg.appendChild(document.createElementNS(NS, 'text'))
+  legend.setAttribute('class', 'legend')
+  legend.setAttribute('x', '-204')
+  legend.setAttribute('y', '204')
+  let positions = new Map()
+  let model = { me: '', graph: new Map(), neighbours: new Set(), names: new Map(), stale: new Set(), selected: '' }
+
+  const el = (tag, attrs, parent) => {
+    const e = document.createElementNS(NS, tag)
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v))
+    parent?.appendChild(e)
+    return e
+  }
+  const edgeKey = (a, b) => (a < b ? `${a}|${b}` : `${b}|${a}`)
+
+  /** Undirected adjacency over every link anyone reported, plus ours. */
+  function adjacency() {
+    const adj = new Map()
+    const add = (a, b) => {
+      if (a === b) return
+      if (!adj.has(a)) adj.set(a, new Set())
+      if (!adj.has(b)) adj.set(b, new Set())
+      adj.get(a).add(b)
+      adj.get(b).add(a)
+    }
+    adj.set(model.me, new Set())
+    for (const [a, list] of model.graph) {
+      if (!adj.has(a)) adj.set(a, new Set())
+      for (const b of list) add(a, b)
+    }
+    for (const b of model.neighbours) add(model.me, b)
+    return adj
+  }
+
+  /** Hop distance from this peer and one parent per node (BFS over known links). */
+  function bfs(adj) {
+    const dist = new Map([[model.me, 0]])
+    const parent = new Map()
+    const queue = [model.me]
+    for (let i = 0; i < queue.length; i++) {
+      const at = queue[i]
+      for (const next of [...(adj.get(at) ?? [])].sort()) {
+        if (dist.has(next)) continue
+        dist.set(next, dist.get(at) + 1)
+        parent.set(next, at)
+        queue.push(next)
+      }
+    }
+    return { dist, parent }
+  }
+
+  /** Rings by distance; neighbours spread evenly, others near their parent's angle, spaced apart. */
+  function layout(adj) {
+    const { dist, parent } = bfs(adj)
+    const angle = new Map([[model.me, 0]])
+    const rings = new Map()
+    for (const a of adj.keys()) {
+      if (a === model.me) continue
+      const ring = Math.min(dist.get(a) ?? 3, 3)
+      if (!rings.has(ring)) rings.set(ring, [])
+      rings.get(ring).push(a)
+    }
+    const pos = new Map([[model.me, { x: 0, y: 0 }]])
+    for (const ring of [1, 2, 3]) {
+      const members = rings.get(ring) ?? []
+      if (members.length === 0) continue
+      const wanted = members.map((a, i) => {
+        const p = parent.get(a)
+        const base = ring === 1 || !angle.has(p) ? (2 * Math.PI * i) / members.length : angle.get(p)
+        return { a, want: base + (ring === 1 ? 0 : 0.0001 * i) }
+      })
+      wanted.sort((x, y) => x.want - y.want || (x.a < y.a ? -1 : 1))
+      const gap = Math.min((2 * Math.PI) / members.length, 0.5)
+      for (let i = 0; i < wanted.length; i++) {
+        const prev = wanted[i - 1]
+        if (prev && wanted[i].want - prev.want < gap) wanted[i].want = prev.want + gap
+      }
+      for (const { a, want } of wanted) {
+        angle.set(a, want)
+        pos.set(a, { x: RINGS[ring] * Math.sin(want), y: -RINGS[ring] * Math.cos(want) })
+      }
+    }
+    return { pos, dist, adj }
+  }
+
+  function label(a) {
+    if (a === model.me) return 'me'
+    return model.names.get(a) ?? a.slice(0, 6)
+  }
+
+  function update(next) {
+    model = next
+    const { pos, dist, adj } = layout(adjacency())
+    positions = pos
+    edges.replaceChildren()
+    nodes.replaceChildren()
+    const drawn = new Set()
+    for (const [a, list] of adj) {
+      for (const b of list) {
+        const key = edgeKey(a, b)
+        if (drawn.has(key)) continue
+        drawn.add(key)
+        const mine = a === model.me || b === model.me
+        // A link both ends report (or ours, which we know) is solid; a one-sided report is dashed.
+        const confirmed = mine || (model.graph.get(a)?.has(b) && model.graph.get(b)?.has(a))
+        const pa = pos.get(a)
+        const pb = pos.get(b)
+        el('line', { x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y, class: `edge${mine ? ' mine' : ''}${confirmed ? '' : ' half'}`, 'data-edge': key }, edges)
+      }
+    }
+    for (const [a, p] of pos) {
+      const cls = a === model.me ? 'me' : model.neighbours.has(a) ? 'neighbour' : 'far'
+      const g = el('g', { class: `node ${cls}${model.stale.has(a) ? ' stale' : ''}${a === model.selected ? ' selected' : ''}`, 'data-address': a }, nodes)
+      g.setAttribute('transform', `translate(${p.x.toFixed(1)} ${p.y.toFixed(1)})`)
+      const title = el('title', {}, g)
+      title.textContent = `${label(a)} ${a}${dist.has(a) ? ` · ${dist.get(a)} hop(s)` : ''}`
+      el('circle', { r: a === model.me ? 13 : 10 }, g)
+      const text = el('text', { y: 24 }, g)
+      text.textContent = label(a)
+      if (a !== model.me) g.addEventListener('click', () => onSelect(a))
+    }
+    legend.textContent = `${adj.size} peers · ${drawn.size} links known`
+  }
+
+  /** Flash the route a message most likely took (a shortest known path from its sender). */
+  function flash(from, { direct }) {
+    const adj = adjacency()
+    const { parent } = bfs(adj)
+    const node = nodes.querySelector(`[data-address="${from}"]`)
+    if (node) restart(node, 'flash')
+    if (!parent.has(from)) {
+      const p = positions.get(from)
+      if (!p) return
+      const path = el('path', { class: 'route', d: `M${p.x},${p.y} Q0,0 0,0` }, routes)
+      setTimeout(() => path.remove(), 1400)
+      return
+    }
+    for (let at = from; parent.has(at); at = parent.get(at)) {
+      const line = edges.querySelector(`[data-edge="${edgeKey(at, parent.get(at))}"]`)
+      if (!line) continue
+      line.classList.toggle('direct', direct)
+      restart(line, 'flash')
+    }
+  }
+
+  function restart(element, cls) {
+    element.classList.remove(cls)
+    void element.getBoundingClientRect()
+    element.classList.add(cls)
+  }
+
+  return { update, flash }
+}
