@@ -29,7 +29,11 @@ if (!values.tracker?.length) {
   process.exit(2)
 }
 
-const swarm = new Swarm(values.topic, { trackers: values.tracker, iceServers: [], maxPeers: Number(values['max-peers']) })
+const swarm = new Swarm(values.topic, {
+  trackers: values.tracker,
+  iceServers: [],
+  maxPeers: Number(values['max-peers']),
+})
 const name = values.name ?? `node-${swarm.address.slice(0, 4)}`
 const names = new Map<string, string>()
 const who = (address: string) => `${names.get(address) ?? '?'} (${address.slice(0, 8)})`
@@ -40,7 +44,8 @@ interface ChatData {
   text: string
   name?: string
 }
-const isObject = (d: unknown): d is Record<string, unknown> => typeof d === 'object' && d !== null && !(d instanceof Uint8Array)
+const isObject = (d: unknown): d is Record<string, unknown> =>
+  typeof d === 'object' && d !== null && !(d instanceof Uint8Array)
 const isChat = (d: unknown): d is ChatData => isObject(d) && d.t === 'chat' && typeof d.text === 'string'
 
 /** Tell everyone who our neighbours are (the pages draw the mesh from these). */
@@ -63,7 +68,9 @@ swarm.on('connect', (peer) => {
     greeted = true
     // Give the new link a moment to settle into the broadcast tree, then say hello.
     setTimeout(() => {
-      swarm.send({ t: 'chat', text: `hello from ${name} (Node ${process.version})`, name }).catch((err) => console.log(`hello not sent: ${err.code}`))
+      swarm
+        .send({ t: 'chat', text: `hello from ${name} (Node ${process.version})`, name })
+        .catch((err) => console.log(`hello not sent: ${err.code}`))
     }, 1000)
   }
 })
@@ -79,7 +86,9 @@ swarm.on('message', (msg: Message) => {
   const text = isChat(d) ? d.text : typeof d === 'string' ? d : JSON.stringify(d)
   console.log(`${msg.direct ? 'direct' : 'broadcast'} from ${who(msg.from)} (${msg.hops} hops): ${text}`)
   if (msg.direct && isChat(d)) {
-    swarm.send(msg.from, { t: 'chat', text: `echo: ${d.text}`, name }).catch((err) => console.log(`echo not sent: ${err.code}`))
+    swarm
+      .send(msg.from, { t: 'chat', text: `echo: ${d.text}`, name })
+      .catch((err) => console.log(`echo not sent: ${err.code}`))
   }
 })
 
@@ -88,7 +97,9 @@ rl.on('line', (line) => {
   const text = line.trim()
   if (!text) return
   const direct = /^@([0-9a-f]+)\s+(.+)$/.exec(text)
-  const to = direct ? [...names.keys(), ...swarm.peers.map((p) => p.address)].find((a) => a.startsWith(direct[1]!)) : undefined
+  const to = direct
+    ? [...names.keys(), ...swarm.peers.map((p) => p.address)].find((a) => a.startsWith(direct[1]!))
+    : undefined
   if (direct && !to) return console.log(`no known peer starts with ${direct[1]}`)
   const sent = to ? swarm.send(to, { t: 'chat', text: direct![2]!, name }) : swarm.send({ t: 'chat', text, name })
   sent.catch((err) => console.log(`not sent: ${err.code} ${err.message}`))

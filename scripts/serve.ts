@@ -39,7 +39,9 @@ export interface StaticServer {
 }
 
 /** Serve `examples/` and `dist/` of this repository (or of `root`) on host:port (port 0 picks one). */
-export async function startStaticServer(opts: { port?: number; host?: string; root?: string } = {}): Promise<StaticServer> {
+export async function startStaticServer(
+  opts: { port?: number; host?: string; root?: string } = {},
+): Promise<StaticServer> {
   const root = opts.root ?? ROOT
   const host = opts.host ?? '127.0.0.1'
   const server = createServer((req, res) => {
@@ -52,26 +54,28 @@ export async function startStaticServer(opts: { port?: number; host?: string; ro
     const top = rel.split(sep)[0] ?? ''
     if (!SERVED.has(top) || rel.split(sep).includes('..')) return notFound(res)
     const file = join(root, rel)
-    stat(file).then(
-      async (st) => {
-        const target = st.isDirectory() ? join(file, 'index.html') : file
-        if (st.isDirectory() && !path.endsWith('/')) {
-          res.writeHead(301, { location: `${path}/` })
-          return void res.end()
-        }
-        const size = st.isDirectory() ? (await stat(target)).size : st.size
-        res.writeHead(200, {
-          'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
-          'content-length': size,
-          'cache-control': 'no-store',
-        })
-        if (req.method === 'HEAD') return void res.end()
-        createReadStream(target)
-          .on('error', () => res.destroy())
-          .pipe(res)
-      },
-      () => notFound(res),
-    ).catch(() => notFound(res))
+    stat(file)
+      .then(
+        async (st) => {
+          const target = st.isDirectory() ? join(file, 'index.html') : file
+          if (st.isDirectory() && !path.endsWith('/')) {
+            res.writeHead(301, { location: `${path}/` })
+            return void res.end()
+          }
+          const size = st.isDirectory() ? (await stat(target)).size : st.size
+          res.writeHead(200, {
+            'content-type': TYPES[extname(target)] ?? 'application/octet-stream',
+            'content-length': size,
+            'cache-control': 'no-store',
+          })
+          if (req.method === 'HEAD') return void res.end()
+          createReadStream(target)
+            .on('error', () => res.destroy())
+            .pipe(res)
+        },
+        () => notFound(res),
+      )
+      .catch(() => notFound(res))
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -103,7 +107,11 @@ export function chatUrl(base: string, trackerUrl: string, topic?: string): strin
 async function main(): Promise<void> {
   const { parseArgs } = await import('node:util')
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '8080' }, host: { type: 'string', default: '127.0.0.1' }, tracker: { type: 'boolean' } },
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      tracker: { type: 'boolean' },
+    },
   })
   const server = await startStaticServer({ port: Number(values.port), host: values.host })
   console.log(`serving examples/ and dist/ at ${server.url}`)

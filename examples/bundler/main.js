@@ -40,11 +40,17 @@ if (trackers.length === 0) {
   })
   swarm.on('message', (msg) => {
     events.push({ type: 'message', at: Date.now(), from: msg.from, hops: msg.hops, direct: msg.direct, data: msg.data })
-    line(`${msg.from.slice(0, 8)} (${msg.hops} hop${msg.hops === 1 ? '' : 's'}${msg.direct ? ', direct' : ''}): ${JSON.stringify(msg.data)}`)
+    line(
+      `${msg.from.slice(0, 8)} (${msg.hops} hop${msg.hops === 1 ? '' : 's'}${msg.direct ? ', direct' : ''}): ${JSON.stringify(msg.data)}`,
+    )
     if (msg.data === 'ping?') msg.reply('pong')
   })
   swarm.on('warning', (err) => events.push({ type: 'warning', at: Date.now(), code: err.code, message: err.message }))
-  document.getElementById('hello').addEventListener('click', () => swarm.send(`hello from ${swarm.address.slice(0, 8)}`).catch((err) => line(err.code)))
+  document
+    .getElementById('hello')
+    .addEventListener('click', () =>
+      swarm.send(`hello from ${swarm.address.slice(0, 8)}`).catch((err) => line(err.code)),
+    )
   window.addEventListener('pagehide', () => swarm.close())
   show()
 }

@@ -159,7 +159,12 @@
       text = typeof d === 'string' ? d : d instanceof Uint8Array ? `<${d.length} bytes>` : JSON.stringify(d)
     }
     const route = `${msg.hops} hop${msg.hops === 1 ? '' : 's'}`
-    logLine(msg.direct ? `${nameOf(msg.from)} → me` : nameOf(msg.from), text.slice(0, 2000), msg.direct ? `direct, ${route}` : route, msg.direct ? 'direct' : '')
+    logLine(
+      msg.direct ? `${nameOf(msg.from)} → me` : nameOf(msg.from),
+      text.slice(0, 2000),
+      msg.direct ? `direct, ${route}` : route,
+      msg.direct ? 'direct' : '',
+    )
     redraw()
     requestAnimationFrame(() => view.flash(msg.from, { direct: msg.direct }))
   })
@@ -210,8 +215,34 @@
   redraw()
 
   function randomName() {
-    const a = ['amber', 'brisk', 'calm', 'dusky', 'eager', 'fuzzy', 'gentle', 'hazel', 'ivory', 'jolly', 'keen', 'lucky']
-    const b = ['otter', 'finch', 'lynx', 'heron', 'badger', 'koala', 'marten', 'newt', 'panda', 'robin', 'stoat', 'wren']
+    const a = [
+      'amber',
+      'brisk',
+      'calm',
+      'dusky',
+      'eager',
+      'fuzzy',
+      'gentle',
+      'hazel',
+      'ivory',
+      'jolly',
+      'keen',
+      'lucky',
+    ]
+    const b = [
+      'otter',
+      'finch',
+      'lynx',
+      'heron',
+      'badger',
+      'koala',
+      'marten',
+      'newt',
+      'panda',
+      'robin',
+      'stoat',
+      'wren',
+    ]
     const pick = (list) => list[crypto.getRandomValues(new Uint8Array(1))[0] % list.length]
     return `${pick(a)}-${pick(b)}`
   }

@@ -7,7 +7,9 @@
 // biome-ignore lint/correctness/noUnusedVariables: used by chat.js, loaded after this file
 function createMeshView(svg, { onSelect }) {
   const NS = 'http://www.w3.org/2000/svg'
-  const RINGS = [0, 95, 160, 195]
+  /** Radius of the outermost ring and the least distance between two peers on a ring (SVG units). */
+  const OUTER = 180
+  const MIN_GAP = 48
   const edges = svg.appendChild(document.createElementNS(NS, 'g'))
   const routes = svg.appendChild(document.createElementNS(NS, 'g'))
   const nodes = svg.appendChild(document.createElementNS(NS, 'g'))
@@ -62,35 +64,58 @@ function createMeshView(svg, { onSelect }) {
     return { dist, parent }
   }
 
-  /** Rings by distance; neighbours spread evenly, others near their parent's angle, spaced apart. */
+  /**
+   * Rings by hop distance, spaced to fill the picture; neighbours spread evenly, each
+   * further peer near its parent's angle (siblings fanned out), then nudged apart so no
+   * two on a ring are closer than MIN_GAP along it. Peers with no known path go outside.
+   */
   function layout(adj) {
     const { dist, parent } = bfs(adj)
-    const angle = new Map([[model.me, 0]])
-    const rings = new Map()
+    let maxDist = 1
+    for (const d of dist.values()) maxDist = Math.max(maxDist, d)
+    const unreachable = [...adj.keys()].filter((a) => !dist.has(a))
+    const rings = maxDist + (unreachable.length > 0 ? 1 : 0)
+    const radius = (ring) => (OUTER * ring) / rings
+    const byRing = new Map()
     for (const a of adj.keys()) {
       if (a === model.me) continue
-      const ring = Math.min(dist.get(a) ?? 3, 3)
-      if (!rings.has(ring)) rings.set(ring, [])
-      rings.get(ring).push(a)
+      const ring = dist.get(a) ?? rings
+      if (!byRing.has(ring)) byRing.set(ring, [])
+      byRing.get(ring).push(a)
     }
+    const angle = new Map([[model.me, 0]])
     const pos = new Map([[model.me, { x: 0, y: 0 }]])
-    for (const ring of [1, 2, 3]) {
-      const members = rings.get(ring) ?? []
+    for (let ring = 1; ring <= rings; ring++) {
+      const members = (byRing.get(ring) ?? []).sort()
       if (members.length === 0) continue
-      const wanted = members.map((a, i) => {
-        const p = parent.get(a)
-        const base = ring === 1 || !angle.has(p) ? (2 * Math.PI * i) / members.length : angle.get(p)
-        return { a, want: base + (ring === 1 ? 0 : 0.0001 * i) }
-      })
+      const r = radius(ring)
+      const gap = Math.min((2 * Math.PI) / members.length, MIN_GAP / r)
+      // Hang each peer under its least-loaded neighbour on the ring inside, so fans spread out.
+      const siblings = new Map()
+      for (const a of members) {
+        const inner = [...(adj.get(a) ?? [])].filter((b) => dist.get(b) === ring - 1 && angle.has(b)).sort()
+        const p = inner.reduce(
+          (best, b) => ((siblings.get(b)?.length ?? 0) < (siblings.get(best)?.length ?? 0) ? b : best),
+          inner[0] ?? parent.get(a) ?? '',
+        )
+        if (!siblings.has(p)) siblings.set(p, [])
+        siblings.get(p).push(a)
+      }
+      const wanted = []
+      for (const [p, kids] of siblings) {
+        kids.forEach((a, i) => {
+          const base = ring === 1 || !angle.has(p) ? (2 * Math.PI * members.indexOf(a)) / members.length : angle.get(p)
+          const fan = ring === 1 || !angle.has(p) ? 0 : (i - (kids.length - 1) / 2) * gap
+          wanted.push({ a, want: base + fan })
+        })
+      }
       wanted.sort((x, y) => x.want - y.want || (x.a < y.a ? -1 : 1))
-      const gap = Math.min((2 * Math.PI) / members.length, 0.5)
-      for (let i = 0; i < wanted.length; i++) {
-        const prev = wanted[i - 1]
-        if (prev && wanted[i].want - prev.want < gap) wanted[i].want = prev.want + gap
+      for (let i = 1; i < wanted.length; i++) {
+        if (wanted[i].want - wanted[i - 1].want < gap) wanted[i].want = wanted[i - 1].want + gap
       }
       for (const { a, want } of wanted) {
         angle.set(a, want)
-        pos.set(a, { x: RINGS[ring] * Math.sin(want), y: -RINGS[ring] * Math.cos(want) })
+        pos.set(a, { x: r * Math.sin(want), y: -r * Math.cos(want) })
       }
     }
     return { pos, dist, adj }
@@ -118,17 +143,35 @@ function createMeshView(svg, { onSelect }) {
         const confirmed = mine || (model.graph.get(a)?.has(b) && model.graph.get(b)?.has(a))
         const pa = pos.get(a)
         const pb = pos.get(b)
-        el('line', { x1: pa.x, y1: pa.y, x2: pb.x, y2: pb.y, class: `edge${mine ? ' mine' : ''}${confirmed ? '' : ' half'}`, 'data-edge': key }, edges)
+        el(
+          'line',
+          {
+            x1: pa.x,
+            y1: pa.y,
+            x2: pb.x,
+            y2: pb.y,
+            class: `edge${mine ? ' mine' : ''}${confirmed ? '' : ' half'}`,
+            'data-edge': key,
+          },
+          edges,
+        )
       }
     }
     for (const [a, p] of pos) {
       const cls = a === model.me ? 'me' : model.neighbours.has(a) ? 'neighbour' : 'far'
-      const g = el('g', { class: `node ${cls}${model.stale.has(a) ? ' stale' : ''}${a === model.selected ? ' selected' : ''}`, 'data-address': a }, nodes)
+      const g = el(
+        'g',
+        {
+          class: `node ${cls}${model.stale.has(a) ? ' stale' : ''}${a === model.selected ? ' selected' : ''}`,
+          'data-address': a,
+        },
+        nodes,
+      )
       g.setAttribute('transform', `translate(${p.x.toFixed(1)} ${p.y.toFixed(1)})`)
       const title = el('title', {}, g)
       title.textContent = `${label(a)} ${a}${dist.has(a) ? ` · ${dist.get(a)} hop(s)` : ''}`
-      el('circle', { r: a === model.me ? 13 : 10 }, g)
-      const text = el('text', { y: 24 }, g)
+      el('circle', { r: a === model.me ? 14 : 11 }, g)
+      const text = el('text', { y: 27 }, g)
       text.textContent = label(a)
       if (a !== model.me) g.addEventListener('click', () => onSelect(a))
     }

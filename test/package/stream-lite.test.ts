@@ -22,8 +22,8 @@ const settle = () => new Promise((r) => setTimeout(r, 10))
 function make(Base: DuplexClass, log: string[], opts = { allowHalfOpen: false }) {
   class Peer extends Base {
     written: string[] = []
-    _read() {}
-    _write(chunk: unknown, _enc: string, cb: (err?: Error | null) => void) {
+    override _read() {}
+    override _write(chunk: unknown, _enc: string, cb: (err?: Error | null) => void) {
       this.written.push(String(chunk))
       setTimeout(() => cb(null), 1)
     }
