@@ -84,7 +84,12 @@ export function farCandidate(
  * never one of our nearest, never one whose owner would become needy; among the
  * rest the one in the most crowded bucket, then the best-connected.
  */
-export function chooseVictim(s: Slots, lowDegree: number, random: () => number): Neighbour | undefined {
+export function chooseVictim(
+  s: Slots,
+  lowDegree: number,
+  random: () => number,
+  onlyRedundant = false,
+): Neighbour | undefined {
   const near = new Set(
     closest(
       s.self,
@@ -110,6 +115,8 @@ export function chooseVictim(s: Slots, lowDegree: number, random: () => number):
     // A former near link, now inside the region our near links cover, adds nothing to routing.
     const redundant = b >= nearBucket ? 10_000 : 0
     const crowd = bucketCount.get(b) ?? 1
+    // Improvements trade only links that duplicate another's reach, so they converge.
+    if (onlyRedundant && !redundant && crowd < 2) continue
     const score = redundant + crowd * 1000 + Math.max(n.degree, 0) * 10 + random()
     if (score > bestScore) {
       bestScore = score

@@ -1,4 +1,5 @@
 import type { AddrKey } from './addr-key.js'
+import type { TreePosition } from './tree.js'
 import type { Direction } from './types.js'
 
 /** Per-neighbour statistics (peernet's getStats), kept as plain counters. */
@@ -12,8 +13,8 @@ export interface LinkStats {
 
 /** What one node knows about one linked neighbour. */
 export class Neighbour {
-  /** Plumtree: push full messages on this link (tree link) or only digests (lazy). */
-  eager: boolean
+  /** The neighbour's place in the broadcast tree, from its last peer exchange. */
+  tree: TreePosition | undefined
   /** The neighbour's own neighbour list from its last peer exchange (2-hop lookahead for routing). */
   view: AddrKey[] = []
   /** The neighbour's degree and capacity from its last peer exchange; -1 until known. */
@@ -27,9 +28,7 @@ export class Neighbour {
     readonly key: AddrKey,
     readonly direction: Direction,
     readonly since: number,
-    eager: boolean,
   ) {
-    this.eager = eager
     this.lastHeardAt = since
     this.lastSentAt = since
   }

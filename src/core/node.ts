@@ -24,6 +24,7 @@ import { Scheduler } from './scheduler.js'
 import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
 import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
+import { choosePosition, isTreeLink, samePosition, type TreePosition } from './tree.js'
 import { type Walk, Walks } from './walks.js'
 import { ascii, fromAscii } from './wire.js'
 
@@ -51,6 +52,11 @@ export interface NodeIO {
   disconnect(to: Address, reason: string): void
   /** Start opening a link to `to` (a slot is reserved): mesh signalling via `requestLink`, or a bridge URL. */
   dial(to: Address, bridgeUrl: string | undefined): void
+  /**
+   * Optional: told of work the node finished later on its own (a send waiting for an
+   * async signature), so a simulator can wait for it at the right virtual moment.
+   */
+  track?(work: Promise<unknown>): void
   /** Ask discovery (trackers, bridges, the peer store) for `count` more peers. */
   discover(count: number, reason: 'needy' | 'shuffle'): void
   deliver(d: Delivery): void
@@ -77,6 +83,16 @@ export interface LinkInfo {
 const ZERO_SIGNATURE = new Uint8Array(64)
 /** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
 const PEX_HINTS = 4
+/**
+ * A long-link improvement (dial into an uncovered bucket, then drop a redundant
+ * link) at most this many rebalance periods apart: each one moves links on three
+ * peers, so it must stay rare or the mesh never settles.
+ */
+const IMPROVE_EVERY_REBALANCES = 30
+/** Direct messages remembered per link, to resume their walk if the link closes under them. */
+const MAX_IN_FLIGHT_PER_LINK = 64
+/** How long a packet may plausibly still be in transit on a link that was closed on purpose. */
+const IN_TRANSIT_MS = 1000
 
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
@@ -98,6 +114,9 @@ export class MeshNode {
   private readonly plumtree: Plumtree
   private readonly requests: Requests<Delivery>
   private readonly originKeys = new Map<string, AddrKey>()
+  /** Our place in the broadcast tree (tree.ts). */
+  private tree: TreePosition
+  private readonly sentOn = new Map<string, { id: string; at: number }[]>()
   private pexTimer = false
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
@@ -118,6 +137,7 @@ export class MeshNode {
     this.options = resolveNodeOptions(options)
     const o = this.options
     this.key = keyFromHex(signer.address)
+    this.tree = { root: this.key.hex, dist: 0, parent: undefined }
     this.targetDegree = targetDegree(o.maxPeers, rng.next())
     this.lowDegree = Math.min(lowDegree(o.maxPeers), this.targetDegree)
     // With very few links, protecting two near links would leave nothing to trade.
@@ -133,6 +153,9 @@ export class MeshNode {
         neighbours: () => this.neighbours.values(),
         neighbour: (a) => this.neighbours.get(a),
         send: (to, p) => this.sendPacket(to, p),
+        isTreeLink: (n) => isTreeLink(this.address, this.tree, n),
+        coverage: o.coverage,
+        random: () => this.rng.next(),
       },
       o,
     )
@@ -224,17 +247,18 @@ export class MeshNode {
     if (!this.pending.delete(peer) && this.slotsUsed >= this.options.maxPeers) return false
     const now = this.clock.now()
     const key = this.internKey(peer)
-    const n = new Neighbour(key, info.direction, now, this.rng.next() < this.options.coverage)
+    const n = new Neighbour(key, info.direction, now)
     this.neighbours.set(peer, n)
     this.known.saw(key, now, info.bridgeUrl)
     this.known.succeeded(peer)
     this.sendPacket(peer, this.pexPacket(peer))
     this.plumtree.linkUp(peer)
     this.schedulePex()
+    this.updateTree()
     this.io.neighbourUp(n)
     // A near link beyond the target degree replaces the least useful far link, keeping slack for newcomers.
     const improving = this.dialReasons.get(peer) === 'near' || this.improving.delete(peer)
-    if (improving && this.slotsUsed > this.targetDegree) this.makeRoom('improve-trim')
+    if (improving && this.slotsUsed > this.targetDegree) this.makeRoom('improve-trim', true)
     this.dialReasons.delete(peer)
     return true
   }
@@ -250,6 +274,8 @@ export class MeshNode {
   linkDown(peer: Address, reason = 'closed'): void {
     if (!this.neighbours.delete(peer)) return
     this.plumtree.linkDown(peer)
+    this.updateTree()
+    if (!this.closed) this.resumeWalksSentTo(peer, reason)
     this.schedulePex()
     this.io.neighbourDown(peer, reason)
     if (!this.closed) this.scheduler.at(this.clock.now() + 50 + this.rng.next() * 200, () => this.rebalance(false))
@@ -279,54 +305,61 @@ export class MeshNode {
 
   // ---- sending -------------------------------------------------------------
 
-  async broadcast(
+  broadcast(
     body: Uint8Array,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
   ): Promise<string> {
-    const env = await this.seal({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts })
-    const idHex = toHex(env.id)
-    this.needLinks('broadcast')
-    this.seen.add(idHex, 'broadcast', this.clock.now())
-    this.plumtree.spread(idHex, env.id, encodeEnvelope(env), 0, true)
-    return idHex
+    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env) => {
+      const idHex = toHex(env.id)
+      this.needLinks('broadcast')
+      this.seen.add(idHex, 'broadcast', this.clock.now())
+      this.plumtree.spread(idHex, env.id, encodeEnvelope(env), 0, true)
+      return idHex
+    })
   }
 
-  async whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
-    const env = await this.seal({ kind: 'whisper', purpose: 'data', body, ...opts })
-    this.needLinks('whisper')
-    const encoded = encodeEnvelope(env)
-    for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
-    return toHex(env.id)
+  whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
+    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env) => {
+      this.needLinks('whisper')
+      const encoded = encodeEnvelope(env)
+      for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
+      return toHex(env.id)
+    })
   }
 
   /** Send to one address, routed hop by hop. Resolves once handed to the first hop(s). */
-  async direct(
+  direct(
     target: Address,
     body: Uint8Array,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: Purpose; ref?: Uint8Array } = {},
   ): Promise<string> {
     if (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target))
-      throw invalidArg('address', 'a 40-character hex address', target)
-    if (target === this.address) throw invalidArg('address', 'another peer’s address, not our own', target)
+      return Promise.reject(invalidArg('address', 'a 40-character hex address', target))
+    if (target === this.address)
+      return Promise.reject(invalidArg('address', 'another peer’s address, not our own', target))
     const targetKey = this.internKey(target)
-    const env = await this.seal({ kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts })
-    this.needLinks('send')
-    const idHex = toHex(env.id)
-    const now = this.clock.now()
-    this.seen.add(idHex, 'direct', now)
-    const walk: Walk = {
-      envelope: encodeEnvelope(env),
-      hops: 0,
-      hopLimit: env.hopLimit,
-      target: targetKey,
-      prev: undefined,
-      tried: new Set(),
-      createdAt: now,
-    }
-    this.walks.add(idHex, walk)
-    const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
-    for (let i = 0; i < fanout; i++) if (!this.step(idHex, walk, i === 0)) break
-    return idHex
+    return this.sealThen(
+      { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
+      (env) => {
+        this.needLinks('send')
+        const idHex = toHex(env.id)
+        const now = this.clock.now()
+        this.seen.add(idHex, 'direct', now)
+        const walk: Walk = {
+          envelope: encodeEnvelope(env),
+          hops: 0,
+          hopLimit: env.hopLimit,
+          target: targetKey,
+          prev: undefined,
+          tried: new Set(),
+          createdAt: now,
+        }
+        this.walks.add(idHex, walk)
+        const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+        for (let i = 0; i < fanout; i++) if (!this.step(idHex, walk, i === 0)) break
+        return idHex
+      },
+    )
   }
 
   request(target: Address, body: Uint8Array, timeoutMs: number, opts: { contentType?: ContentType; tag?: Uint8Array } = {}) {
@@ -376,35 +409,51 @@ export class MeshNode {
     if (this.neighbours.size === 0) throw new PeerweaveError('ERR_UNREACHABLE', `${what}: no neighbours yet`)
   }
 
-  private async seal(
+  /**
+   * Build, sign and hand on an envelope. With a synchronous signer (noble, the
+   * simulator's) `send` runs before this returns, so effects happen at the caller's
+   * moment; with WebCrypto it runs once the signature is ready. Errors always
+   * arrive as a rejected promise.
+   */
+  private sealThen<R>(
     e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
-  ): Promise<Envelope> {
-    if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
-    if (e.body.length > this.options.maxBodyBytes)
-      throw new PeerweaveError(
-        'ERR_MESSAGE_TOO_LARGE',
-        `message of ${e.body.length} bytes is over maxMessageBytes (${this.options.maxBodyBytes})`,
-      )
-    const unsigned: UnsignedEnvelope = {
-      kind: e.kind,
-      purpose: e.purpose,
-      contentType: e.contentType ?? 'bytes',
-      id: this.rng.bytes(16),
-      originKey: this.signer.publicKey,
-      timestampMs: Math.floor(this.clock.now()),
-      hopLimit:
-        e.kind === 'whisper'
-          ? 1
-          : e.kind === 'direct'
-            ? this.options.directHopLimit
-            : this.options.broadcastHopLimit,
-      target: e.target,
-      ref: e.ref,
-      tag: e.tag ?? new Uint8Array(0),
-      body: e.body,
+    send: (env: Envelope) => R,
+  ): Promise<R> {
+    try {
+      if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
+      if (e.body.length > this.options.maxBodyBytes)
+        throw new PeerweaveError(
+          'ERR_MESSAGE_TOO_LARGE',
+          `message of ${e.body.length} bytes is over maxMessageBytes (${this.options.maxBodyBytes})`,
+        )
+      const unsigned: UnsignedEnvelope = {
+        kind: e.kind,
+        purpose: e.purpose,
+        contentType: e.contentType ?? 'bytes',
+        id: this.rng.bytes(16),
+        originKey: this.signer.publicKey,
+        timestampMs: Math.floor(this.clock.now()),
+        hopLimit:
+          e.kind === 'whisper'
+            ? 1
+            : e.kind === 'direct'
+              ? this.options.directHopLimit
+              : this.options.broadcastHopLimit,
+        target: e.target,
+        ref: e.ref,
+        tag: e.tag ?? new Uint8Array(0),
+        body: e.body,
+      }
+      const finish = (signature: Uint8Array) =>
+        send({ ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE })
+      const signature = this.signer.sign(signedBytes(unsigned))
+      if (signature instanceof Uint8Array) return Promise.resolve(finish(signature))
+      const sent = signature.then(finish)
+      this.io.track?.(sent)
+      return sent
+    } catch (err) {
+      return Promise.reject(err)
     }
-    const signature = await this.signer.sign(signedBytes(unsigned))
-    return { ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE }
   }
 
   // ---- receiving -----------------------------------------------------------
@@ -431,9 +480,9 @@ export class MeshNode {
       case 'graft':
         return this.plumtree.graft(from, p.ids, toHex)
       case 'prune':
-        return this.plumtree.prune(from)
+        return // reserved: tree links come from the tree position, not from pruning
       case 'pex':
-        return this.onPex(n, p.degree, p.capacity, p.peers)
+        return this.onPex(n, p)
       case 'bye':
         return this.drop(from, 'goodbye')
       case 'ping':
@@ -562,8 +611,7 @@ export class MeshNode {
   }
 
   private onDuplicate(from: string, kind: Kind, env: Envelope, idHex: string): void {
-    if (kind === 'broadcast') this.plumtree.duplicate(from)
-    else if (kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
+    if (kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
       this.sendPacket(from, { type: 'back', id: fromHex(idHex) })
   }
 
@@ -576,6 +624,7 @@ export class MeshNode {
     if (next) {
       walk.tried.add(next.address)
       this.sendPacket(next.address, { type: 'msg', hops: walk.hops + 1, envelope: walk.envelope })
+      this.inFlight(next.address, idHex)
       return true
     }
     if (!backtrackIfStuck) return false
@@ -585,6 +634,34 @@ export class MeshNode {
       this.unreachable(idHex, walk)
     }
     return false
+  }
+
+  /**
+   * Direct messages lately handed to a link. A link that closes (eviction, failure)
+   * drops what was in flight on it without any BACK, so when it closes, the walks
+   * sent on it recently resume as if it had answered BACK. A walk that had in fact
+   * arrived only wanders until it meets its target again, which absorbs duplicates.
+   */
+  private inFlight(peer: Address, idHex: string): void {
+    let sent = this.sentOn.get(peer)
+    if (!sent) {
+      sent = []
+      this.sentOn.set(peer, sent)
+    }
+    sent.push({ id: idHex, at: this.clock.now() })
+    if (sent.length > MAX_IN_FLIGHT_PER_LINK) sent.shift()
+  }
+
+  private resumeWalksSentTo(peer: Address, reason: string): void {
+    const sent = this.sentOn.get(peer)
+    this.sentOn.delete(peer)
+    if (!sent) return
+    // A peer found dead by silence may have swallowed everything since it went quiet; a
+    // link closed on purpose only what was still in transit.
+    const windowMs =
+      reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
+    const since = this.clock.now() - windowMs
+    for (const { id, at } of sent) if (at >= since) this.onBack(peer, id)
   }
 
   private walkExhausted(walk: Walk): boolean {
@@ -650,12 +727,16 @@ export class MeshNode {
 
   // ---- peer exchange -------------------------------------------------------
 
-  private onPex(n: Neighbour, degree: number, capacity: number, peers: PexEntry[]): void {
+  private onPex(n: Neighbour, p: Packet & { type: 'pex' }): void {
     const now = this.clock.now()
-    n.degree = degree
-    n.capacity = capacity
+    n.degree = p.degree
+    n.capacity = p.capacity
+    n.tree = p.tree
+      ? { root: toHex(p.tree.root), dist: p.tree.dist, parent: p.tree.parent ? toHex(p.tree.parent) : undefined }
+      : undefined
+    this.updateTree()
     n.view = []
-    for (const e of peers) {
+    for (const e of p.peers) {
       const key = this.internKey(toHex(e.address))
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
@@ -686,7 +767,22 @@ export class MeshNode {
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
     }
-    return { type: 'pex', degree: this.neighbours.size, capacity: this.options.maxPeers, peers }
+    const t = this.tree
+    return {
+      type: 'pex',
+      degree: this.neighbours.size,
+      capacity: this.options.maxPeers,
+      peers,
+      tree: { root: fromHex(t.root), dist: t.dist, parent: t.parent ? fromHex(t.parent) : undefined },
+    }
+  }
+
+  /** Re-derive our tree position; tell the neighbours when it moved. */
+  private updateTree(): void {
+    const next = choosePosition(this.address, this.neighbours.values())
+    if (samePosition(next, this.tree)) return
+    this.tree = next
+    this.schedulePex()
   }
 
   private schedulePex(): void {
@@ -744,11 +840,11 @@ export class MeshNode {
     if (this.slotsUsed >= this.targetDegree) {
       // Full enough: use the slack for a long link into a bucket nobody covers, when a
       // redundant link can make way for it once it opens (linkUp trims).
-      if (this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= 5 * o.rebalanceIntervalMs) {
+      if (this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs) {
         this.lastImproveAt = now
         const region = Math.min(nearRegion(slots), estimateDepth(this.key, slots.neighbours.map((n) => n.key)))
         const far = farCandidate(slots, candidates, region, () => this.rng.next(), true)
-        if (far && chooseVictim(slots, this.lowDegree, () => this.rng.next())) {
+        if (far && chooseVictim(slots, this.lowDegree, () => this.rng.next(), true)) {
           this.improving.add(far.key.hex)
           this.dial(far, 'plain')
         }
@@ -798,11 +894,12 @@ export class MeshNode {
   }
 
   /** Drop one expendable link so a better one fits under the cap. */
-  private makeRoom(why: string): boolean {
+  private makeRoom(why: string, onlyRedundant = false): boolean {
     const victim = chooseVictim(
       { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks },
       this.lowDegree,
       () => this.rng.next(),
+      onlyRedundant,
     )
     if (!victim) return false
     this.sendPacket(victim.address, { type: 'bye' })

@@ -8,9 +8,10 @@ export interface NodeOptions {
   /** Hard cap on links, inbound and outbound together (gossipsub's Dhi). Never exceeded. */
   maxPeers: number
   /**
-   * (0, 1]: share of neighbours a message is pushed to at once. Broadcast: the
-   * share of links that start as eager (tree) links; the rest get lazy digests and
-   * the tree settles by pruning duplicates. Direct: the origin pushes along
+   * (0, 1]: share of neighbours a message is pushed to in full. Broadcast: the
+   * links of the broadcast tree always get it; other links make up the rest of the
+   * share (a hedge while the tree settles after churn), and the remaining links get
+   * digests only. 1.0 floods. Direct: the origin pushes along
    * max(1, floor(coverage x degree)) best next hops.
    */
   coverage: number

@@ -18,7 +18,7 @@ export type Packet =
   /** "Stop pushing eagerly to me, digests are enough" (Plumtree PRUNE). */
   | { type: 'prune' }
   /** Peer exchange: the sender's neighbour list and how full it is. */
-  | { type: 'pex'; degree: number; capacity: number; peers: PexEntry[] }
+  | { type: 'pex'; degree: number; capacity: number; peers: PexEntry[]; tree?: TreeInfo }
   /** Leaving: close this link at once instead of waiting for a timeout. */
   | { type: 'bye' }
   | { type: 'ping'; nonce: number }
@@ -36,6 +36,19 @@ export interface PexEntry {
    */
   hint?: boolean
 }
+
+/**
+ * The sender's place in the broadcast tree: the root it follows (the smallest
+ * address it knows of), its distance from it and its parent (absent at the root).
+ */
+export interface TreeInfo {
+  root: Uint8Array
+  dist: number
+  parent: Uint8Array | undefined
+}
+
+/** Marks the optional tree block at the end of a pex packet. */
+const TREE_MARK = 0x54
 
 export const MAX_IDS_PER_PACKET = 255
 export const MAX_PEX_ENTRIES = 64
@@ -61,6 +74,10 @@ export function encodePacket(p: Packet): Uint8Array {
       for (const e of p.peers) {
         w.bytes(e.address).u8((e.bridgeUrl ? 1 : 0) | (e.hint ? 2 : 0))
         if (e.bridgeUrl) w.short(e.bridgeUrl)
+      }
+      if (p.tree) {
+        w.u8(TREE_MARK).bytes(p.tree.root).u8(p.tree.dist).u8(p.tree.parent ? 1 : 0)
+        if (p.tree.parent) w.bytes(p.tree.parent)
       }
       break
     case 'ping':
@@ -107,6 +124,14 @@ export function decodePacket(bytes: Uint8Array): Packet {
         peers.push(flag & 2 ? { address, bridgeUrl, hint: true } : { address, bridgeUrl })
       }
       p = { type, degree, capacity, peers }
+      if (r.remaining > 0) {
+        if (r.u8() !== TREE_MARK) throw malformed('packet: bad pex tree block')
+        const root = r.take(ADDRESS_BYTES)
+        const dist = r.u8()
+        const hasParent = r.u8()
+        if (hasParent > 1) throw malformed('packet: bad pex tree parent flag')
+        p.tree = { root, dist, parent: hasParent ? r.take(ADDRESS_BYTES) : undefined }
+      }
       break
     }
     case 'ping':

@@ -5,13 +5,12 @@ import { MAX_IDS_PER_PACKET } from './packet.js'
 import type { Scheduler, TimerHandle } from './scheduler.js'
 
 /**
- * Broadcast as an epidemic broadcast tree (Plumtree, Leitao et al. 2007): full
- * messages go eagerly along tree links, the other links get batched digests
- * (IHAVE). A duplicate prunes the link it came on, so eager links settle into a
- * spanning tree and a settled broadcast costs about one payload per peer. A peer
- * that hears of a message only by digest asks for it (GRAFT) after a short wait,
- * which both repairs the loss and adds that link back to the tree: delivery stays
- * complete under churn while redundancy stays near 1.
+ * Broadcast with eager push and lazy repair, after Plumtree (Leitao et al. 2007):
+ * full messages go along the links of the broadcast tree (tree.ts) plus, as a
+ * hedge, enough other links to make up a `coverage` share of neighbours; the rest
+ * get batched digests (IHAVE). A peer that hears of a message only by digest asks
+ * for it (GRAFT) after a short wait, which repairs whatever a tree still settling
+ * after churn missed. Settled, a broadcast costs about one payload per peer.
  */
 export interface PlumtreeHost {
   readonly scheduler: Scheduler
@@ -19,6 +18,11 @@ export interface PlumtreeHost {
   neighbours(): Iterable<Neighbour>
   neighbour(address: string): Neighbour | undefined
   send(to: string, packet: Packet): void
+  /** Is this link part of the broadcast tree? */
+  isTreeLink(n: Neighbour): boolean
+  /** Share of neighbours each message is pushed to in full, at least (the tree links always are). */
+  readonly coverage: number
+  random(): number
 }
 
 /** How many recent broadcast ids a new link is told about. */
@@ -63,31 +67,22 @@ export class Plumtree {
       m.timer.cancel()
       this.missing.delete(idHex)
     }
-    if (from) {
-      const sender = this.host.neighbour(from)
-      if (sender) sender.eager = true
-    }
     this.store.add(idHex, { envelope, hops, id })
     if (!canForward) return
+    const full: Neighbour[] = []
+    const rest: Neighbour[] = []
+    let degree = 0
     for (const n of this.host.neighbours()) {
+      degree++
       if (n.address === from) continue
-      if (n.eager) this.host.send(n.address, { type: 'msg', hops: hops + 1, envelope })
-      else this.queueDigest(n.address, id)
+      if (this.host.isTreeLink(n)) full.push(n)
+      else rest.push(n)
     }
-  }
-
-  /** A copy of a message we already had: the link it came on is redundant for the tree. */
-  duplicate(from: string): void {
-    const n = this.host.neighbour(from)
-    if (n?.eager) {
-      n.eager = false
-      this.host.send(from, { type: 'prune' })
-    }
-  }
-
-  prune(from: string): void {
-    const n = this.host.neighbour(from)
-    if (n) n.eager = false
+    // Hedge: make up a coverage share of all links with random others; digests for the rest.
+    for (let extra = Math.floor(this.host.coverage * degree) - full.length - (from ? 1 : 0); extra > 0 && rest.length; extra--)
+      full.push(rest.splice(Math.floor(this.host.random() * rest.length), 1)[0]!)
+    for (const n of full) this.host.send(n.address, { type: 'msg', hops: hops + 1, envelope })
+    for (const n of rest) this.queueDigest(n.address, id)
   }
 
   /** Digests from a lazy neighbour: remember who has what, and graft if the tree does not deliver in time. */
@@ -105,11 +100,9 @@ export class Plumtree {
     }
   }
 
-  /** A neighbour asks for messages it missed and rejoins our tree. */
+  /** A neighbour asks for messages it missed. */
   graft(from: string, ids: Uint8Array[], hex: (b: Uint8Array) => string): void {
-    const n = this.host.neighbour(from)
-    if (!n) return
-    n.eager = true
+    if (!this.host.neighbour(from)) return
     for (const id of ids) {
       const stored = this.store.get(hex(id))
       if (stored) this.host.send(from, { type: 'msg', hops: stored.hops + 1, envelope: stored.envelope })
@@ -148,9 +141,7 @@ export class Plumtree {
     // Ask the first announcer still linked; try the next one after another timeout.
     while (m.announcers.length > 0) {
       const who = m.announcers.shift()!
-      const n = this.host.neighbour(who)
-      if (!n) continue
-      n.eager = true
+      if (!this.host.neighbour(who)) continue
       this.host.send(who, { type: 'graft', ids: [m.id] })
       m.timer = this.schedule(idHex)
       return

@@ -54,6 +54,7 @@ export class Network {
   /** Links opened per pair so far: a close in flight applies only to the link it closed. */
   private readonly generation = new Map<string, number>()
   hooks: NetworkHooks = {}
+  private readonly tracked: Promise<unknown>[] = []
   linkChanges = 0
   /** Why links closed, counted (for diagnosis: churn that should not be there shows here). */
   readonly downReasons = new Map<string, number>()
@@ -79,8 +80,16 @@ export class Network {
       this.clock.t = Math.max(this.clock.t, at)
       const { result } = this.events.runNext(at)
       if (result instanceof Promise) await result
+      // Work a handler left running (a send waiting for its signature) finishes now,
+      // at this virtual moment, before the clock moves on.
+      while (this.tracked.length > 0) await Promise.allSettled(this.tracked.splice(0))
     }
     this.clock.t = Math.max(this.clock.t, until)
+  }
+
+  /** Remember async work started by an event, to finish before virtual time moves on. */
+  track(work: Promise<unknown>): void {
+    this.tracked.push(work)
   }
 
   /** Make sure the peer's core gets a tick at its next deadline. */

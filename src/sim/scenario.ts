@@ -1,4 +1,3 @@
-import { toHex } from '../core/bytes.js'
 import type { NodeOptions } from '../core/options.js'
 import { bfs, degreeStats, isConnected, liveAdjacency, staleLinks } from './graph.js'
 import { Simulation } from './simulation.js'
@@ -50,7 +49,7 @@ export interface ScenarioResult
 }
 
 const BROADCAST_KIND = 0
-const DIRECT_KIND = 1
+const DATA_PURPOSE = 0
 
 interface Tracked {
   kind: 'broadcast' | 'direct'
@@ -80,13 +79,12 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   net.hooks.packet = (_from, _to, bytes) => {
     if (!measuring) return
     // A MSG packet is [type=0][hops][envelope: version, kind, purpose, contentType, id(16) ...].
-    if (bytes[0] === 0 && bytes.length > 22 && (bytes[3] === BROADCAST_KIND || bytes[3] === DIRECT_KIND)) {
-      const t = tracked.get(toHex(bytes.subarray(6, 22)))
-      if (t) {
-        // Redundancy is a broadcast figure; direct frames are counted as hops instead.
-        if (t.kind === 'broadcast') payloadFrames++
-        return
-      }
+    // Only the scenario sends purpose-'data' messages, so they are the payload; the
+    // sender's own first frames count too (they leave before its id is known here).
+    if (bytes[0] === 0 && bytes.length > 22 && bytes[4] === DATA_PURPOSE) {
+      // Redundancy is a broadcast figure; direct frames are counted as hops instead.
+      if (bytes[3] === BROADCAST_KIND) payloadFrames++
+      return
     }
     controlBytes += bytes.length
   }

@@ -65,17 +65,18 @@ export class Simulation {
       dial: (to) => {
         const me = self()
         const reason = me.dialReasons.get(to) ?? 'plain'
-        me.requestLink(to, EMPTY, reason).catch(() => net.act(me.address, (n) => n.linkFailed(to)))
+        net.track(me.requestLink(to, EMPTY, reason).catch(() => net.act(me.address, (n) => n.linkFailed(to))))
       },
       discover: (count, reason) => this.trackerIntroduce(self(), count, reason),
       deliver: (d) => net.hooks.deliver?.(self().address, d),
       signal: (from, op) => {
         const me = self()
         if (op === 'offer')
-          me.acceptLink(from, EMPTY).catch(() => net.act(me.address, (n) => n.linkFailed(from)))
+          net.track(me.acceptLink(from, EMPTY).catch(() => net.act(me.address, (n) => n.linkFailed(from))))
         else if (op === 'answer') net.connectLater(me.address, from, 'out', net.linkLatency(me.address, from) * 2)
       },
       abandon: () => {},
+      track: (work) => net.track(work),
       warn: (e) => net.hooks.warn?.(self().address, e),
       neighbourUp: () => {
         net.linkChanges++

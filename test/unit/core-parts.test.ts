@@ -327,7 +327,7 @@ describe('resolveNodeOptions', () => {
 describe('router rankNextHops', () => {
   const k = (b: Uint8Array) => keyFromBytes(b)
   const neighbour = (key: AddrKey, view: AddrKey[] = []) => {
-    const n = new Neighbour(key, 'out', 0, true)
+    const n = new Neighbour(key, 'out', 0)
     n.view = view
     return n
   }
