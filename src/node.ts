@@ -1,21 +1,101 @@
 /**
  * Node entry: the same API as the browser entry, with the platform filled in:
- * @roamhq/wrtc for WebRTC and `ws` for trackers and bridges.
+ * @roamhq/wrtc for WebRTC, `ws` for trackers and bridges, the bridge server for
+ * `listen`, and a JSON file in the `storage` directory for the peer store.
  */
 import wrtc from '@roamhq/wrtc'
 import WebSocket from 'ws'
+import { resolveListenOptions } from './bridge/options.js'
+import { BridgeServer } from './bridge/server.js'
+import { PeerweaveError } from './core/errors.js'
+import { FilePeerStore } from './store/file-store.js'
+import type { PeerStore } from './store/types.js'
 import { Swarm as BaseSwarm } from './swarm.js'
 import type { SwarmOptions } from './swarm/options.js'
 import type { WebSocketConstructor } from './transport/ws-link.js'
 
 export * from './index.js'
+export type { ListenOptions } from './bridge/options.js'
+export { FilePeerStore } from './store/file-store.js'
 
+/**
+ * A topic swarm (see the base class in `swarm.ts` for the API) that can also
+ * accept WebSocket links: with `listen`, it runs a bridge server other Node peers
+ * and browsers link to (`bootstrap: ['ws://host:port']`), and tells everyone it
+ * links with where to find it, so the URL spreads by peer exchange.
+ *
+ * @example
+ * const a = new Swarm('t', { trackers: [], listen: 0 })
+ * const url = await a.listening()               // 'ws://127.0.0.1:<port>'
+ * const b = new Swarm('t', { trackers: [], bootstrap: [url] })
+ */
 export class Swarm extends BaseSwarm {
+  private bridge: BridgeServer | undefined
+  private listeningUrl: Promise<string> | undefined
+
   constructor(topic: string, options: SwarmOptions = {}) {
     super(topic, {
       ...options,
       rtc: options.rtc ?? (wrtc as unknown as NonNullable<SwarmOptions['rtc']>),
       WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
     })
+    if (this.options.listen !== undefined) this.startBridge()
+  }
+
+  /** The ws:// (or wss://) URL this peer accepts links at, once listening; else undefined. */
+  get listenUrl(): string | undefined {
+    return this.bridge?.url
+  }
+
+  /**
+   * Resolves with the advertised bridge URL once the server listens. Rejects ERR_LINK
+   * when the port cannot be bound (the swarm then runs without a bridge), and
+   * ERR_INVALID_ARG when the swarm was made without `listen`.
+   */
+  listening(): Promise<string> {
+    return (
+      this.listeningUrl ??
+      Promise.reject(new PeerweaveError('ERR_INVALID_ARG', 'the swarm was created without `listen`'))
+    )
+  }
+
+  protected override bridgeUrl(): string | undefined {
+    return this.bridge?.url
+  }
+
+  /** With `listen`, start only once the bridge URL is known, so every HELLO and peer exchange carries it. */
+  protected override start(): void {
+    if (this.options.listen === undefined) super.start()
+  }
+
+  protected override createPeerStore(): PeerStore | undefined {
+    if (this.options.peerStore) return this.options.peerStore
+    return this.options.storage ? FilePeerStore.inDirectory(this.options.storage, this.identifier) : undefined
+  }
+
+  protected override async closeServers(): Promise<void> {
+    await this.bridge?.close()
+  }
+
+  private startBridge(): void {
+    const bridge = new BridgeServer(resolveListenOptions(this.options.listen), {
+      linkOptions: () => this.linkOptions(),
+      accept: (link, reason) => this.acceptBridgeLink(link, reason),
+      warn: (err) => this.warn(err),
+    })
+    this.bridge = bridge
+    this.listeningUrl = bridge.listen()
+    this.listeningUrl.then(
+      () => {
+        if (this.node.isClosed) return
+        this.bridgeUrlChanged()
+        super.start()
+      },
+      (err: PeerweaveError) => {
+        if (this.node.isClosed) return
+        this.warn(err)
+        super.start()
+      },
+    )
   }
 }

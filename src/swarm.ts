@@ -2,17 +2,24 @@ import { EventEmitter } from 'events'
 import { fromHex, toHex } from './core/bytes.js'
 import { invalidArg, PeerweaveError } from './core/errors.js'
 import { type Delivery, MeshNode } from './core/node.js'
+import type { LinkReason } from './core/signal-codec.js'
 import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
 import { Identity } from './crypto/identity.js'
 import { createCryptoSuite } from './crypto/suite.js'
 import type { WebSocketConstructor as TrackerWebSocket } from './signal/platform.js'
 import { TrackerClient } from './signal/tracker-client.js'
+import { PeerBook, type PeerStats } from './store/peer-book.js'
+import { StoreSync } from './store/sync.js'
+import type { PeerStore } from './store/types.js'
+import { browserPeerStore } from './store/web-storage.js'
 import type { Link } from './transport/link.js'
+import type { LinkOptions } from './transport/options.js'
 import { createRtcDialer, type RtcDialer } from './transport/rtc-link.js'
-import { dialWebSocket, type WebSocketConstructor } from './transport/ws-link.js'
+import type { WebSocketConstructor } from './transport/ws-link.js'
+import { BridgeDialer } from './swarm/bridge-dialer.js'
 import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
 import { asError, LinkManager } from './swarm/link-manager.js'
-import { checkSwarmOptions, checkTimeout, checkUrls, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
+import { checkSwarmOptions, checkTimeout, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
 import { topicInfoHash } from './swarm/topic.js'
 
@@ -42,6 +49,18 @@ export interface Message {
   metadata: JsonValue | undefined
   /** Answer the sender: the reply to a request/requestAll, or a direct message back. */
   reply(data: Data): Promise<void>
+}
+
+/**
+ * One peer in `swarm.stats()`: every peer we linked with or tried to (at most 256,
+ * the peer store's bound), linked peers first. Counters cover every link with it.
+ */
+export interface SwarmPeerStats extends PeerStats {
+  /** While linked: the link's transport, direction, when it opened and when we last heard on it. */
+  transport: TransportKind | undefined
+  direction: Direction | undefined
+  since: number | undefined
+  lastHeardAt: number | undefined
 }
 
 export interface SwarmEvents {
@@ -77,6 +96,13 @@ export class Swarm extends EventEmitter {
   private closing: Promise<void> | undefined
   private readonly requestTimeoutMs: number
   private readonly crypto: CryptoSuite
+  private readonly maxLinkBytes: number
+  /** Per-peer statistics and what the peer store remembers. */
+  protected readonly book = new PeerBook()
+  private readonly storeSync: StoreSync | undefined
+  protected readonly bridges: BridgeDialer
+  /** Stored peers with no bridge URL: handed to the core once a first link is up (they are reached through the mesh). */
+  private storedMeshPeers: { address: Address }[] = []
 
   constructor(topic: string, options: SwarmOptions = {}) {
     super()
@@ -90,16 +116,8 @@ export class Swarm extends EventEmitter {
     const crypto = createCryptoSuite()
     this.crypto = crypto
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
-    const linkOptions = {
-      identity: this.identity,
-      crypto,
-      metadata: options.metadata,
-      maxMessageBytes: maxMessageBytes + 4096,
-      ...(this.bridgeUrl() ? { bridgeUrl: this.bridgeUrl() } : {}),
-    }
-    const rtc: RtcDialer | undefined = options.rtc
-      ? createRtcDialer({ ...linkOptions, rtc: options.rtc, iceServers: options.iceServers ?? [] })
-      : undefined
+    this.maxLinkBytes = maxMessageBytes + 4096
+    const rtc = this.createRtcDialer()
     const trackers = options.trackers ?? DEFAULT_TRACKERS
     this.tracker =
       trackers.length > 0 && rtc
@@ -117,6 +135,7 @@ export class Swarm extends EventEmitter {
         warn: (err) => this.warn(err),
         linkOpened: (link) => this.linkOpened(link),
         reschedule: () => this.reschedule(),
+        linkFailed: (address) => this.linkFailed(address),
       },
       rtc,
       this.tracker,
@@ -130,7 +149,7 @@ export class Swarm extends EventEmitter {
         send: (to, packet) => this.links.send(to, packet),
         disconnect: (to, reason) => this.links.disconnect(to, reason),
         dial: (to, bridgeUrl) => this.dial(to, bridgeUrl),
-        discover: (count) => this.discover(count),
+        discover: (count, reason) => this.discover(count, reason),
         deliver: (d) => this.deliver(d),
         signal: (from, op, payload) => {
           if (op === 'offer') this.links.answerThroughMesh(from, payload)
@@ -148,6 +167,17 @@ export class Swarm extends EventEmitter {
         maxBodyBytes: maxMessageBytes,
       },
     )
+    this.bridges = new BridgeDialer({
+      webSocket: () => this.webSocket(),
+      linkOptions: () => this.linkOptions(),
+      isLinked: (address) => this.peerInfo.has(address),
+      linkedBridgeUrls: () => [...this.links.links.values()].map((l) => l.remote.bridgeUrl),
+      // A shuffle may trade one of our links for it; any other bootstrap link needs a free slot.
+      adopt: (link, reason) => void this.links.adopt(link, false, reason === 'shuffle' ? 'shuffle' : 'plain'),
+      warn: (err) => this.warn(err),
+    })
+    const store = this.createPeerStore()
+    this.storeSync = store ? new StoreSync(store, this.book, (err) => this.warn(err)) : undefined
     this.start()
   }
 
@@ -161,8 +191,64 @@ export class Swarm extends EventEmitter {
     return undefined
   }
 
+  /** What every link we make or accept tells the other side, and its limits. */
+  protected linkOptions(): LinkOptions {
+    const bridgeUrl = this.bridgeUrl()
+    return {
+      identity: this.identity,
+      crypto: this.crypto,
+      metadata: this.options.metadata,
+      maxMessageBytes: this.maxLinkBytes,
+      ...(bridgeUrl ? { bridgeUrl } : {}),
+    }
+  }
+
+  private createRtcDialer(): RtcDialer | undefined {
+    const { rtc, iceServers } = this.options
+    return rtc ? createRtcDialer({ ...this.linkOptions(), rtc, iceServers: iceServers ?? [] }) : undefined
+  }
+
+  /** Our bridge URL became known (the Node entry, once listening): WebRTC HELLOs carry it from now on. */
+  protected bridgeUrlChanged(): void {
+    this.links.setRtc(this.createRtcDialer())
+  }
+
+  /** The WebSocket constructor for bridges: injected, else the platform's. */
+  protected webSocket(): WebSocketConstructor | undefined {
+    return this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+  }
+
+  /**
+   * The peer store backend: `peerStore`, else (browser) localStorage under the
+   * `storage` key prefix. The Node entry overrides this with a file in `storage`.
+   */
+  protected createPeerStore(): PeerStore | undefined {
+    if (this.options.peerStore) return this.options.peerStore
+    return this.options.storage ? browserPeerStore(this.options.storage, this.identifier) : undefined
+  }
+
+  /**
+   * An authenticated link accepted by our bridge (the Node entry's server): admit it
+   * against maxPeers with the reason its dialer gave, or refuse it politely.
+   */
+  protected acceptBridgeLink(link: Link, reason: string | undefined): boolean {
+    const r: LinkReason = reason === 'needy' || reason === 'near' || reason === 'shuffle' ? reason : 'plain'
+    return this.links.adopt(link, false, r)
+  }
+
   protected start(): void {
     this.node.start()
+    this.storeSync?.load().then(
+      (entries) => {
+        if (this.node.isClosed) return
+        // Peers with a bridge can be dialled with no mesh at all; the rest only through it.
+        for (const e of entries) if (e.bridgeUrl) this.node.learn(e.address, e.bridgeUrl)
+        this.storedMeshPeers = entries.filter((e) => !e.bridgeUrl)
+        if (this.peerInfo.size > 0) this.learnStoredMeshPeers()
+        this.reschedule()
+      },
+      (err) => this.warn(asError(err, 'ERR_STORAGE', 'peer store failed')),
+    )
     if (this.tracker) {
       this.tracker.on('warning', (err) => this.warn(err))
       this.tracker.on('wantOffers', (url, count) => {
@@ -179,7 +265,7 @@ export class Swarm extends EventEmitter {
       this.tracker.setWanted(this.node.wantedLinks())
       this.tracker.start()
     }
-    for (const url of this.options.bootstrap ?? []) this.dialBridge(url)
+    this.bridges.bootstrap(this.options.bootstrap ?? [], 'needy')
     this.reschedule()
   }
 
@@ -272,9 +358,22 @@ export class Swarm extends EventEmitter {
     })
   }
 
-  /** Per-neighbour statistics (peernet's getStats). */
-  stats(): { address: Address; messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number; badFrames: number; since: number; lastHeardAt: number }[] {
-    return this.node.neighbourList().map((n) => ({ address: n.address, ...n.stats, since: n.since, lastHeardAt: n.lastHeardAt }))
+  /**
+   * Per-peer statistics (peernet's getStats): for every peer linked now or met
+   * before (bounded), links made and failed, packets and bytes in and out, last seen.
+   */
+  stats(): SwarmPeerStats[] {
+    return this.book.stats(Date.now()).map((p) => {
+      const info = this.peerInfo.get(p.address)
+      const n = info ? this.node.neighbour(p.address) : undefined
+      return {
+        ...p,
+        transport: info?.transport,
+        direction: info?.direction,
+        since: n?.since,
+        lastHeardAt: n?.lastHeardAt,
+      }
+    })
   }
 
   /** Say goodbye to every neighbour, stop trackers and timers, free every connection. */
@@ -288,8 +387,10 @@ export class Swarm extends EventEmitter {
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
     this.wakeTimer = undefined
     this.links.close()
+    this.bridges.close()
     await this.tracker?.stop()
     await this.closeServers()
+    await this.storeSync?.close()
     this.emit('close')
   }
 
@@ -320,36 +421,34 @@ export class Swarm extends EventEmitter {
     }, Math.max(0, at - Date.now()))
   }
 
+  /** The core wants a link to `to`: over its bridge when it has one (and we have WebSockets), else WebRTC through the mesh. */
   private dial(to: Address, bridgeUrl: string | undefined): void {
-    if (bridgeUrl && this.options.WebSocket) return this.dialBridge(bridgeUrl, to)
-    this.links.dialThroughMesh(to)
+    if (!bridgeUrl || !this.webSocket()) return this.links.dialThroughMesh(to)
+    const reason = this.node.dialReasons.get(to) ?? 'plain'
+    this.links.dialWith(to, (signal) => this.bridges.open(bridgeUrl, reason, to, signal))
   }
 
-  protected dialBridge(url: string, expected?: Address): void {
-    const WebSocket = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-    if (!WebSocket) return void (expected && this.node.linkFailed(expected))
-    checkUrls('bootstrap', [url])
-    dialWebSocket({
-      url,
-      WebSocket,
-      identity: this.identity,
-      crypto: this.crypto,
-      metadata: this.options.metadata,
-      ...(expected ? { expectedAddress: expected } : {}),
-      ...(this.bridgeUrl() ? { bridgeUrl: this.bridgeUrl() } : {}),
-    }).then(
-      (link) => this.links.adopt(link, expected !== undefined),
-      (err) => {
-        if (expected) this.node.linkFailed(expected)
-        this.warn(asError(err, 'ERR_LINK', `bridge ${url} failed`))
-        this.reschedule()
-      },
-    )
+  /** How a bootstrap dial asks: needy while below the low degree, else plain. */
+  private wantReason(): LinkReason {
+    return this.node.degree < this.node.lowDegree ? 'needy' : 'plain'
   }
 
-  private discover(_count: number): void {
+  /** The core wants more peers: trackers (via wanted), bootstrap bridges, and stored bridges it forgot. */
+  private discover(_count: number, why: 'needy' | 'shuffle'): void {
     this.updateWanted()
-    for (const url of this.options.bootstrap ?? []) if (this.node.wantedLinks() > 0) this.dialBridge(url)
+    for (const e of this.book.entries())
+      if (e.bridgeUrl && !this.peerInfo.has(e.address) && !this.node.known.get(e.address)) this.node.learn(e.address, e.bridgeUrl)
+    if (this.node.wantedLinks() > 0 || why === 'shuffle')
+      this.bridges.bootstrap(this.options.bootstrap ?? [], why === 'shuffle' ? 'shuffle' : this.wantReason())
+  }
+
+  private learnStoredMeshPeers(): void {
+    for (const e of this.storedMeshPeers.splice(0)) this.node.learn(e.address)
+  }
+
+  private linkFailed(address: Address): void {
+    this.book.failed(address)
+    this.storeSync?.changed()
   }
 
   private updateWanted(): void {
@@ -364,11 +463,16 @@ export class Swarm extends EventEmitter {
       direction: link.direction,
     }
     this.peerInfo.set(info.address, info)
+    this.learnStoredMeshPeers()
+    this.book.linkUp(info.address, link.remote.bridgeUrl, this.node.neighbour(info.address)?.stats, Date.now())
+    this.storeSync?.changed()
     this.emit('connect', info)
   }
 
   private neighbourDown(address: Address, _reason: string): void {
     this.updateWanted()
+    this.book.linkDown(address, Date.now())
+    this.storeSync?.changed()
     const info = this.peerInfo.get(address)
     if (!info) return
     this.peerInfo.delete(address)
@@ -402,7 +506,7 @@ export class Swarm extends EventEmitter {
     this.emit('message', msg)
   }
 
-  private warn(err: PeerweaveError): void {
+  protected warn(err: PeerweaveError): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', err)
   }
 }

@@ -1,7 +1,10 @@
 import { toHex } from '../core/bytes.js'
 import { PeerweaveError } from '../core/errors.js'
 import type { MeshNode } from '../core/node.js'
+import { encodePacket, type PexEntry } from '../core/packet.js'
+import type { LinkReason } from '../core/signal-codec.js'
 import type { Address } from '../core/types.js'
+import { ascii } from '../core/wire.js'
 import type { TrackerClient } from '../signal/tracker-client.js'
 import type { Link } from '../transport/link.js'
 import type { RtcDial, RtcDialer } from '../transport/rtc-link.js'
@@ -20,24 +23,38 @@ export interface LinkManagerHost {
   linkOpened(link: Link): void
   /** Call after every core call so the core's next deadline gets a timer. */
   reschedule(): void
+  /** A link attempt with `address` failed, or the peer closed a fresh link at once (statistics, peer store). */
+  linkFailed?(address: Address): void
 }
 
 /** Tracker offers unanswered this long are cancelled, freeing room for fresh ones (a refused offer is never answered). */
 const OFFER_TTL_MS = 15_000
 const MAX_TRACKER_OFFERS = 4
+/** An outbound link the remote closes sooner than this after opening counts as refused: back off. */
+const REFUSED_WITHIN_MS = 3000
+/** A refused inbound bridge link gets a referral and a goodbye, then this long to hang up itself. */
+const REFUSAL_LINGER_MS = 2000
+/** Peers named in a referral. */
+const REFERRAL_PEERS = 8
 
 export class LinkManager {
   readonly links = new Map<Address, Link>()
   private readonly meshDials = new Map<Address, RtcDial>()
   private readonly cancels = new Map<Address, () => void>()
   private readonly trackerOffers = new Map<string, { dial: RtcDial; timer: ReturnType<typeof setTimeout> }>()
+  private readonly openedAt = new WeakMap<Link, number>()
   private closed = false
 
   constructor(
     private readonly host: LinkManagerHost,
-    private readonly rtc: RtcDialer | undefined,
+    private rtc: RtcDialer | undefined,
     private readonly tracker: TrackerClient | undefined,
   ) {}
+
+  /** Use `rtc` for WebRTC dials from now on (one made with new link options); dials in flight keep theirs. */
+  setRtc(rtc: RtcDialer | undefined): void {
+    this.rtc = rtc
+  }
 
   /** Core asks for a link to `to` through mesh signalling. */
   dialThroughMesh(to: Address): void {
@@ -50,6 +67,19 @@ export class LinkManager {
       .then((sdp) => this.host.node().requestLink(to, utf8(sdp), reason))
       .catch((err) => this.fail(to, err))
     this.settle(to, dial.link, 'out')
+  }
+
+  /** Core asks for a link to `to` that `dial` opens (a WebSocket dial to its bridge URL). */
+  dialWith(to: Address, dial: (signal: AbortSignal) => Promise<Link>): void {
+    const ac = new AbortController()
+    this.cancels.set(to, () => ac.abort())
+    let link: Promise<Link>
+    try {
+      link = dial(ac.signal)
+    } catch (err) {
+      link = Promise.reject(err)
+    }
+    this.settle(to, link, 'out')
   }
 
   /** A link request reached us through the mesh and the core admitted it: answer it. */
@@ -158,18 +188,28 @@ export class LinkManager {
   disconnect(to: Address, reason: string): void {
     const link = this.links.get(to)
     this.links.delete(to)
+    if (link && reason === 'goodbye') this.refusedIfYoung(to, link)
     link?.close(reason)
   }
 
-  /** Adopt an authenticated link made elsewhere (a bridge): the core decides whether to keep it. */
-  adopt(link: Link, admitted: boolean): void {
+  /**
+   * Adopt an authenticated link made elsewhere (a bridge): the core decides whether
+   * to keep it, with the reason the dialer gave (a full peer makes room for a needy
+   * one). Returns whether it was admitted. A refused inbound link is closed politely:
+   * the dialer gets a referral (a peer exchange naming peers with free bridges) and
+   * a goodbye, so it learns where else to go instead of retrying here.
+   */
+  adopt(link: Link, admitted: boolean, reason: LinkReason = 'plain'): boolean {
     const address = link.remote.address
     const node = this.host.node()
-    if (!admitted && !node.admit(address, link.direction, 'plain')) {
-      link.close('unwanted')
-      return this.host.reschedule()
+    if (this.closed || (!admitted && !node.admit(address, link.direction, reason))) {
+      if (link.direction === 'in' && !this.closed) this.refuse(link)
+      else link.close('unwanted')
+      this.host.reschedule()
+      return false
     }
     this.open(address, link)
+    return true
   }
 
   close(): void {
@@ -204,6 +244,7 @@ export class LinkManager {
       link.close('unwanted')
       return this.host.reschedule()
     }
+    this.openedAt.set(link, Date.now())
     this.links.set(address, link)
     link.on('message', (bytes) => {
       if (this.links.get(address) !== link) return
@@ -215,6 +256,7 @@ export class LinkManager {
       if (this.links.get(address) !== link) return
       this.links.delete(address)
       this.host.node().linkDown(address, 'closed')
+      this.refusedIfYoung(address, link)
       this.host.reschedule()
     })
     this.host.linkOpened(link)
@@ -227,9 +269,35 @@ export class LinkManager {
     this.meshDials.delete(address)
     if (this.closed) return
     const e = asError(err, 'ERR_LINK', `link to ${address} failed`)
-    if (e.code !== 'ERR_CLOSED') this.host.warn(e)
+    if (e.code !== 'ERR_CLOSED') {
+      this.host.warn(e)
+      this.host.linkFailed?.(address)
+    }
     this.host.node().linkFailed(address)
     this.host.reschedule()
+  }
+
+  /** The remote hung up on (or said goodbye to) a link we just opened: it refused us, or made room at once. Back off. */
+  private refusedIfYoung(address: Address, link: Link): void {
+    const at = this.openedAt.get(link)
+    if (this.closed || link.direction !== 'out' || at === undefined || Date.now() - at >= REFUSED_WITHIN_MS) return
+    const node = this.host.node()
+    node.known.failed(address, Date.now(), node.options.rebalanceIntervalMs)
+    this.host.linkFailed?.(address)
+  }
+
+  /** Referral, goodbye, then close once the dialer hung up (or after REFUSAL_LINGER_MS). */
+  private refuse(link: Link): void {
+    const timer = setTimeout(() => link.close('refused'), REFUSAL_LINGER_MS)
+    link.on('close', () => clearTimeout(timer))
+    try {
+      link.send(encodePacket(referral(this.host.node(), link.remote.address)))
+      link.send(encodePacket({ type: 'bye' }))
+    } catch (err) {
+      clearTimeout(timer)
+      link.close('refused')
+      this.host.warn(asError(err, 'ERR_LINK', 'could not send a referral'))
+    }
   }
 
   private dropOffer(offerId: string): void {
@@ -240,6 +308,24 @@ export class LinkManager {
     entry.dial.cancel()
     this.tracker?.cancelOffer(offerId)
   }
+}
+
+/** A peer exchange for a dialer we turn away: peers that accept bridge links first, then our other neighbours. */
+function referral(node: MeshNode, to: Address): { type: 'pex'; degree: number; capacity: number; peers: PexEntry[] } {
+  const peers: PexEntry[] = []
+  const named = new Set<string>([to])
+  const add = (address: string, bytes: Uint8Array, url: string | undefined, hint: boolean) => {
+    if (peers.length >= REFERRAL_PEERS || named.has(address)) return
+    named.add(address)
+    peers.push({ address: bytes, bridgeUrl: url ? ascii(url) : undefined, ...(hint ? { hint: true } : {}) })
+  }
+  for (const n of node.neighbourList()) {
+    const url = node.known.get(n.address)?.bridgeUrl
+    if (url) add(n.address, n.key.bytes, url, false)
+  }
+  for (const k of node.known.values()) if (k.bridgeUrl && k.notBefore === 0) add(k.key.hex, k.key.bytes, k.bridgeUrl, true)
+  for (const n of node.neighbourList()) add(n.address, n.key.bytes, undefined, false)
+  return { type: 'pex', degree: node.degree, capacity: node.options.maxPeers, peers }
 }
 
 export function asError(err: unknown, code: PeerweaveError['code'], message: string): PeerweaveError {

@@ -1,5 +1,7 @@
 import { describe, invalidArg, PeerweaveError } from '../core/errors.js'
+import { type ListenOptions, resolveListenOptions } from '../bridge/options.js'
 import type { NodeOptions } from '../core/options.js'
+import type { PeerStore } from '../store/types.js'
 import type { JsonValue, Signer } from '../core/types.js'
 import type { RtcImplementation } from '../transport/rtc-link.js'
 import type { WebSocketConstructor } from '../transport/ws-link.js'
@@ -22,10 +24,22 @@ export interface SwarmOptions {
   identity?: Signer
   /** Private swarm: hidden topic; only peers that know the secret find each other. */
   secret?: string
-  /** Node: accept WebSocket links on this port (or { port, host }). */
-  listen?: number | { port: number; host?: string }
-  /** ws:// URLs of bridge peers to link to at start. */
+  /**
+   * Node: accept WebSocket links (the bridge) on this port, or with
+   * { port, host, advertise, key, cert, handshakeTimeoutMs, maxUnauthenticated,
+   * maxUnauthenticatedPerIp } (see src/bridge/options.ts). Port 0 picks a free one.
+   */
+  listen?: number | ListenOptions
+  /** ws:// or wss:// URLs of bridge peers to link to at start and whenever the mesh is below its target. */
   bootstrap?: string[]
+  /**
+   * Remember peers met (addresses, bridge URLs, link counts) to rejoin without trackers.
+   * Node: a directory for `peerweave-peers-<identifier>.json`; browser: a localStorage
+   * key prefix. Default: nothing is stored.
+   */
+  storage?: string
+  /** A peer store backend of your own (e.g. IndexedDB); takes precedence over `storage`. */
+  peerStore?: PeerStore
   /** JSON other peers see for this peer (at most 4 KiB as JSON). */
   metadata?: JsonValue
   /** Largest message, in bytes. Default 1 MiB. */
@@ -75,10 +89,13 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
     throw invalidArg('maxMessageBytes', 'an integer of at least 1024', o.maxMessageBytes)
   if (o.requestTimeoutMs !== undefined && (!Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs <= 0))
     throw invalidArg('requestTimeoutMs', 'a positive number of milliseconds', o.requestTimeoutMs)
-  if (o.listen !== undefined) {
-    const port = typeof o.listen === 'number' ? o.listen : o.listen?.port
-    if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535)
-      throw invalidArg('listen', 'a port number 0-65535 or { port, host }', o.listen)
+  if (o.listen !== undefined) resolveListenOptions(o.listen)
+  if (o.storage !== undefined && (typeof o.storage !== 'string' || o.storage.length === 0 || o.storage.length > 4096))
+    throw invalidArg('storage', 'a non-empty string (a directory in Node, a key prefix in browsers)', o.storage)
+  if (o.peerStore !== undefined) {
+    const ps = o.peerStore as Partial<PeerStore> | null
+    if (ps === null || typeof ps !== 'object' || typeof ps.load !== 'function' || typeof ps.save !== 'function')
+      throw invalidArg('peerStore', 'an object with load() and save(entries)', o.peerStore)
   }
   if (o.metadata !== undefined) {
     let json: string | undefined
