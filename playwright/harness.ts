@@ -66,6 +66,19 @@ export class BrowserBed {
     })
     const context = await browser.newContext({ viewport: { width: 1100, height: 700 } })
     await context.grantPermissions(['microphone', 'camera'], { origin: server.url })
+    // Count RTCPeerConnections per tab: Chromium allows ~500 over a tab's whole life.
+    await context.addInitScript(() => {
+      const Native = globalThis.RTCPeerConnection
+      if (!Native) return
+      const w = globalThis as unknown as { __pcCount: number }
+      w.__pcCount = 0
+      globalThis.RTCPeerConnection = class extends Native {
+        constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+          super(...args)
+          w.__pcCount++
+        }
+      }
+    })
     return new BrowserBed(tracker, server, browser, context)
   }
 
@@ -100,6 +113,11 @@ export function peerState(page: Page): Promise<PeerState> {
     const { swarm } = (window as unknown as { __pw: { swarm: { address: string; peers: { address: string }[] } } }).__pw
     return { address: swarm.address, peers: swarm.peers.map((p) => p.address) }
   })
+}
+
+/** How many RTCPeerConnections the page has made so far. */
+export function peerConnections(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { __pcCount?: number }).__pcCount ?? 0)
 }
 
 /** The hook's event log of a page (only events after `since`, when given). */

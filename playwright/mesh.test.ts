@@ -17,6 +17,7 @@ import {
   eventually,
   type PageEvent,
   pageEvents,
+  peerConnections,
   peerState,
   type PeerState,
   settled,
@@ -73,6 +74,9 @@ before(
 )
 
 after(async () => {
+  const open = pages.filter((p) => !p.isClosed())
+  const counts = await Promise.all(open.map((p) => peerConnections(p).catch(() => -1)))
+  console.log(`RTCPeerConnections made per tab over the run: ${counts.join(' ')}`)
   if (bed.pageErrors.length > 0) console.log(`page errors:\n${bed.pageErrors.join('\n')}`)
   await bed?.close()
 })
