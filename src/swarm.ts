@@ -423,7 +423,12 @@ export class Swarm extends EventEmitter {
 
   /** The core wants a link to `to`: over its bridge when it has one (and we have WebSockets), else WebRTC through the mesh. */
   private dial(to: Address, bridgeUrl: string | undefined): void {
-    if (!bridgeUrl || !this.webSocket()) return this.links.dialThroughMesh(to)
+    if (!bridgeUrl || !this.webSocket()) {
+      // Without WebRTC (a tab with it disabled, a bridge-only peer) such a peer is reachable only
+      // through others: give the slot back quietly rather than warn on every rebalance.
+      if (!this.options.rtc) return this.node.linkFailed(to)
+      return this.links.dialThroughMesh(to)
+    }
     const reason = this.node.dialReasons.get(to) ?? 'plain'
     this.links.dialWith(to, (signal) => this.bridges.open(bridgeUrl, reason, to, signal))
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import WebSocket from 'ws'
 import { createCryptoSuite, Identity } from '../../src/crypto/index.js'
+import { Swarm as BrowserSwarm } from '../../src/index.js'
 import { dialWebSocket, type WebSocketConstructor } from '../../src/transport/ws-link.js'
 import {
   BridgeNet,
@@ -21,6 +22,7 @@ import {
   shortestPath,
   waitFor,
 } from './bridge-helpers.js'
+import { Testbed } from './swarm-helpers.js'
 
 // WebSocket bridges over loopback (127.0.0.1 only). Run inside scripts/netns.sh like every live test.
 
@@ -124,6 +126,62 @@ test('10 Node peers, no tracker, maxPeers 3, each bootstrapped to peer 0 only: o
     )
   } finally {
     await net.closeAll()
+  }
+})
+
+test('a mixed swarm: a peer with no WebRTC joined only through a bridge talks with WebRTC-only peers both ways', {
+  timeout: 120_000,
+}, async () => {
+  const bed = await Testbed.start()
+  let tab: BrowserSwarm | undefined
+  try {
+    // Two bridges (listen + tracker) and three peers with WebRTC only (tracker, no listen).
+    const bridges = [bed.add('mixed', { listen: 0, maxPeers: 4 }), bed.add('mixed', { listen: 0, maxPeers: 4 })]
+    const [url] = await Promise.all(bridges.map((b) => b.listening()))
+    const rtcOnly = [0, 1, 2].map(() => bed.add('mixed', { maxPeers: 4 }))
+    const nodes = [...bridges, ...rtcOnly]
+    await waitFor(
+      nodes,
+      () => isConnected(nodes),
+      60_000,
+      () => `the tracker swarm forming one mesh; graph ${graph(nodes)}`,
+    )
+    // The browser entry with no RTC globals (as in a page with WebRTC disabled): WebSocket to a bridge only.
+    tab = new BrowserSwarm('mixed', {
+      trackers: [],
+      bootstrap: [url!],
+      maxPeers: 4,
+      WebSocket: WebSocket as unknown as WebSocketConstructor,
+    })
+    const t = tab
+    const all = [...nodes, t as unknown as (typeof nodes)[number]]
+    await waitFor(
+      nodes,
+      () => t.peers.length > 0 && isConnected(all),
+      30_000,
+      () => 'the tab joining the mesh',
+    )
+    assert.ok(t.peers.every((p) => p.transport === 'websocket'))
+    assert.ok(rtcOnly.some((s) => s.peers.some((p) => p.transport === 'webrtc')))
+    for (const peer of rtcOnly) {
+      const there = nextMessage(
+        peer,
+        (m) => m.direct && m.data === `to ${peer.address}`,
+        20_000,
+        'tab -> WebRTC-only peer',
+      )
+      await t.send(peer.address, `to ${peer.address}`)
+      assert.equal((await there).from, t.address)
+      const back = new Promise<string>((resolve) => t.once('message', (m) => resolve(m.data as string)))
+      await peer.send(t.address, `from ${peer.address}`)
+      assert.equal(await back, `from ${peer.address}`)
+    }
+    const everyone = nodes.map((s) => nextMessage(s, (m) => m.data === 'tab says hi', 20_000, 'the tab broadcast'))
+    await t.send('tab says hi')
+    await Promise.all(everyone)
+  } finally {
+    await tab?.close()
+    await bed.closeAll()
   }
 })
 
