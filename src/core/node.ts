@@ -81,6 +81,8 @@ export interface LinkInfo {
 }
 
 const ZERO_SIGNATURE = new Uint8Array(64)
+/** A packet that carries a signed envelope. */
+type MsgPacket = Packet & { type: 'msg' | 'walk' }
 /** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
 const PEX_HINTS = 4
 /**
@@ -109,14 +111,14 @@ export class MeshNode {
   private readonly neighbours = new Map<string, Neighbour>()
   private readonly pending = new Map<string, Pending>()
   private readonly seen: SeenCache<Kind>
-  private readonly verifying = new Map<string, { from: string; packet: Packet & { type: 'msg' } }[]>()
+  private readonly verifying = new Map<string, { from: string; packet: MsgPacket }[]>()
   private readonly walks: Walks
   private readonly plumtree: Plumtree
   private readonly requests: Requests<Delivery>
   private readonly originKeys = new Map<string, AddrKey>()
   /** Our place in the broadcast tree (tree.ts). */
   private tree: TreePosition
-  private readonly sentOn = new Map<string, { id: string; at: number }[]>()
+  private readonly sentOn = new Map<string, { id: string; at: number; budget: number }[]>()
   private pexTimer = false
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
@@ -353,10 +355,19 @@ export class MeshNode {
           prev: undefined,
           tried: new Set(),
           createdAt: now,
+          budget: 0,
+          outstanding: 0,
         }
         this.walks.add(idHex, walk)
+        // Parallel first hops share the budget; what a copy brings back is spent again.
         const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
-        for (let i = 0; i < fanout; i++) if (!this.step(idHex, walk, i === 0)) break
+        const share = Math.floor(this.options.directWalkBudget / fanout)
+        for (let i = 0; i < fanout; i++) {
+          walk.budget = share
+          if (!this.forward(idHex, walk)) break
+        }
+        walk.budget = 0
+        if (walk.outstanding === 0) this.step(idHex, walk)
         return idHex
       },
     )
@@ -474,6 +485,7 @@ export class MeshNode {
     }
     switch (p.type) {
       case 'msg':
+      case 'walk':
         return this.onMsg(n, p)
       case 'ihave':
         return this.plumtree.ihave(from, p.ids, (id) => this.seen.has(id, now), toHex)
@@ -490,7 +502,7 @@ export class MeshNode {
       case 'pong':
         return
       case 'back':
-        return this.onBack(from, toHex(p.id))
+        return this.onBack(from, toHex(p.id), p.budget ?? 0)
     }
   }
 
@@ -503,7 +515,7 @@ export class MeshNode {
     )
   }
 
-  private onMsg(n: Neighbour, p: Packet & { type: 'msg' }): void | Promise<void> {
+  private onMsg(n: Neighbour, p: MsgPacket): void | Promise<void> {
     let env: Envelope
     try {
       env = decodeEnvelope(p.envelope, this.options.maxBodyBytes)
@@ -513,7 +525,7 @@ export class MeshNode {
     const idHex = toHex(env.id)
     const now = this.clock.now()
     // Dedupe before verifying: each message costs at most one signature check here.
-    if (this.seen.has(idHex, now)) return this.onDuplicate(n.address, env.kind, env, idHex)
+    if (this.seen.has(idHex, now)) return this.onDuplicate(n.address, p, env, idHex)
     const queued = this.verifying.get(idHex)
     if (queued) {
       queued.push({ from: n.address, packet: p })
@@ -526,7 +538,7 @@ export class MeshNode {
     if (p.hops > env.hopLimit || p.hops === 0) return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count'))
     const verdict = this.crypto.verify(env.originKey, signedBytesOfEncoded(p.envelope), env.signature)
     if (typeof verdict === 'boolean') return this.afterVerify(n.address, p, env, idHex, verdict, [])
-    const alternates: { from: string; packet: Packet & { type: 'msg' } }[] = []
+    const alternates: { from: string; packet: MsgPacket }[] = []
     this.verifying.set(idHex, alternates)
     return verdict.then(
       (ok) => {
@@ -542,11 +554,11 @@ export class MeshNode {
 
   private afterVerify(
     from: string,
-    p: Packet & { type: 'msg' },
+    p: MsgPacket,
     env: Envelope,
     idHex: string,
     ok: boolean,
-    alternates: { from: string; packet: Packet & { type: 'msg' } }[],
+    alternates: { from: string; packet: MsgPacket }[],
   ): void | Promise<void> {
     if (this.closed) return
     if (!ok) {
@@ -558,17 +570,17 @@ export class MeshNode {
       const nn = next && this.neighbours.get(next.from)
       if (next && nn) {
         const r = this.onMsg(nn, next.packet)
-        for (const a of alternates) this.onDuplicate(a.from, env.kind, env, idHex)
+        for (const a of alternates) this.onDuplicate(a.from, a.packet, env, idHex)
         return r
       }
       return
     }
     this.seen.add(idHex, env.kind, this.clock.now())
     this.accept(from, p, env, idHex)
-    for (const a of alternates) this.onDuplicate(a.from, env.kind, env, idHex)
+    for (const a of alternates) this.onDuplicate(a.from, a.packet, env, idHex)
   }
 
-  private accept(from: string, p: Packet & { type: 'msg' }, env: Envelope, idHex: string): void {
+  private accept(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
     const origin = this.originKey(env.originKey)
     if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes)) {
       const walk: Walk = {
@@ -579,9 +591,11 @@ export class MeshNode {
         prev: from,
         tried: new Set(),
         createdAt: this.clock.now(),
+        budget: p.type === 'walk' ? p.budget : this.options.directWalkBudget,
+        outstanding: 0,
       }
       this.walks.add(idHex, walk)
-      this.step(idHex, walk, true)
+      this.step(idHex, walk)
       return
     }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
@@ -610,30 +624,38 @@ export class MeshNode {
     this.io.deliver(d)
   }
 
-  private onDuplicate(from: string, kind: Kind, env: Envelope, idHex: string): void {
-    if (kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
-      this.sendPacket(from, { type: 'back', id: fromHex(idHex) })
+  private onDuplicate(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
+    if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
+      this.sendPacket(from, { type: 'back', id: fromHex(idHex), budget: p.type === 'walk' ? p.budget : 0 })
   }
 
-  /** Move a direct message one hop on; false when no untried neighbour is left (it went back or failed). */
-  private step(idHex: string, walk: Walk, backtrackIfStuck: boolean): boolean {
+  /**
+   * Send the walk on to the best untried neighbour, spending its budget (one
+   * forward), or report false when it has no budget, hops or candidates left.
+   */
+  private forward(idHex: string, walk: Walk): boolean {
+    if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
     const exclude = new Set(walk.tried)
     if (walk.prev) exclude.add(walk.prev)
-    const ranked = walk.hops + 1 > walk.hopLimit ? [] : rankNextHops(this.key, walk.target, this.neighbours.values(), exclude)
-    const next = ranked[0]
-    if (next) {
-      walk.tried.add(next.address)
-      this.sendPacket(next.address, { type: 'msg', hops: walk.hops + 1, envelope: walk.envelope })
-      this.inFlight(next.address, idHex)
-      return true
-    }
-    if (!backtrackIfStuck) return false
+    const next = rankNextHops(this.key, walk.target, this.neighbours.values(), exclude)[0]
+    if (!next) return false
+    const budget = walk.budget - 1
+    walk.budget = 0
+    walk.tried.add(next.address)
+    walk.outstanding++
+    this.sendPacket(next.address, { type: 'walk', hops: walk.hops + 1, budget, envelope: walk.envelope })
+    this.inFlight(next.address, idHex, budget)
+    return true
+  }
+
+  /** Move a walk on from here, or, with nothing left to try, hand it back (or give up at the origin). */
+  private step(idHex: string, walk: Walk): void {
+    if (this.forward(idHex, walk) || walk.outstanding > 0) return
     if (walk.prev) {
-      if (this.neighbours.has(walk.prev)) this.sendPacket(walk.prev, { type: 'back', id: fromHex(idHex) })
-    } else if (walk.tried.size === 0 || this.walkExhausted(walk)) {
-      this.unreachable(idHex, walk)
-    }
-    return false
+      if (this.neighbours.has(walk.prev))
+        this.sendPacket(walk.prev, { type: 'back', id: fromHex(idHex), budget: walk.budget })
+      walk.budget = 0
+    } else this.unreachable(idHex, walk)
   }
 
   /**
@@ -642,13 +664,13 @@ export class MeshNode {
    * sent on it recently resume as if it had answered BACK. A walk that had in fact
    * arrived only wanders until it meets its target again, which absorbs duplicates.
    */
-  private inFlight(peer: Address, idHex: string): void {
+  private inFlight(peer: Address, idHex: string, budget: number): void {
     let sent = this.sentOn.get(peer)
     if (!sent) {
       sent = []
       this.sentOn.set(peer, sent)
     }
-    sent.push({ id: idHex, at: this.clock.now() })
+    sent.push({ id: idHex, at: this.clock.now(), budget })
     if (sent.length > MAX_IN_FLIGHT_PER_LINK) sent.shift()
   }
 
@@ -661,24 +683,17 @@ export class MeshNode {
     const windowMs =
       reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
     const since = this.clock.now() - windowMs
-    for (const { id, at } of sent) if (at >= since) this.onBack(peer, id)
+    // What the lost copy carried is unknown after the fact: resume with half of it.
+    for (const { id, at, budget } of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
   }
 
-  private walkExhausted(walk: Walk): boolean {
-    for (const a of this.neighbours.keys()) if (!walk.tried.has(a)) return false
-    return true
-  }
-
-  private onBack(from: string, idHex: string): void {
+  private onBack(from: string, idHex: string, budget: number): void {
     const walk = this.walks.get(idHex, this.clock.now())
     if (!walk) return
     walk.tried.add(from)
-    if (walk.prev === undefined) {
-      // At the origin, with parallel paths, only give up once every path came back.
-      this.step(idHex, walk, this.walkExhausted(walk))
-      return
-    }
-    this.step(idHex, walk, true)
+    walk.outstanding = Math.max(0, walk.outstanding - 1)
+    walk.budget += budget
+    this.step(idHex, walk)
   }
 
   private unreachable(idHex: string, walk: Walk): void {
@@ -755,14 +770,15 @@ export class MeshNode {
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
     const target = this.neighbours.get(to)?.key
     if (target) {
+      // Keep the PEX_HINTS closest in a small sorted array (insertion, no sort per peer).
       const hints: KnownPeer[] = []
       for (const k of this.known.values()) {
+        if (hints.length === PEX_HINTS && compareXor(target, k.key, hints[PEX_HINTS - 1]!.key) >= 0) continue
         if (k.key.hex === to || this.neighbours.has(k.key.hex)) continue
-        hints.push(k)
-        if (hints.length > PEX_HINTS) {
-          hints.sort((a, b) => compareXor(target, a.key, b.key))
-          hints.pop()
-        }
+        let i = hints.length
+        while (i > 0 && compareXor(target, k.key, hints[i - 1]!.key) < 0) i--
+        hints.splice(i, 0, k)
+        if (hints.length > PEX_HINTS) hints.pop()
       }
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
@@ -825,6 +841,9 @@ export class MeshNode {
     let outbound = 0
     for (const p of this.pending.values()) if (p.direction === 'out') outbound++
     if (outbound >= 2) return
+    // Most periods have nothing to do: skip the scan of the known peers then.
+    const improveDue = this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs
+    if (!this.knownDirty && this.slotsUsed >= this.targetDegree && !improveDue) return
     const candidates = this.candidates(now)
     const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks }
     if (this.knownDirty) {

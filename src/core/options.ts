@@ -19,6 +19,11 @@ export interface NodeOptions {
   broadcastHopLimit: number
   /** Default hop limit for direct messages (bounds the depth of the routing walk). */
   directHopLimit: number
+  /**
+   * Forwards one direct message may make in all, backtracking included: bounds the
+   * cost of a walk to a peer that is gone (it would otherwise explore the whole mesh).
+   */
+  directWalkBudget: number
   /** Largest envelope body accepted or sent, in bytes. */
   maxBodyBytes: number
   /** How many of the XOR-closest peers to keep as neighbours (they make greedy routing finish). */
@@ -57,6 +62,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = {
   coverage: 0.33,
   broadcastHopLimit: 64,
   directHopLimit: 64,
+  directWalkBudget: 160,
   maxBodyBytes: 1024 * 1024,
   nearLinks: 2,
   rebalanceIntervalMs: 1000,
@@ -89,6 +95,7 @@ export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOpti
     throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
   checkInt('broadcastHopLimit', o.broadcastHopLimit, 1, 255)
   checkInt('directHopLimit', o.directHopLimit, 1, 255)
+  checkInt('directWalkBudget', o.directWalkBudget, 1, 65535)
   checkInt('maxBodyBytes', o.maxBodyBytes, 1, 2 ** 31)
   checkInt('nearLinks', o.nearLinks, 0, 8)
   for (const k of [

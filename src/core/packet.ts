@@ -23,8 +23,17 @@ export type Packet =
   | { type: 'bye' }
   | { type: 'ping'; nonce: number }
   | { type: 'pong'; nonce: number }
-  /** Direct routing dead end: "I could not get message `id` further, try another way". */
-  | { type: 'back'; id: Uint8Array }
+  /**
+   * Direct routing dead end: "I could not get message `id` further, try another
+   * way", handing back what is left of the walk's budget.
+   */
+  | { type: 'back'; id: Uint8Array; budget?: number }
+  /**
+   * A direct message on its routing walk: the hop count (depth) and the walk's
+   * budget, the number of forwards it may still make in all, backtracking included,
+   * so a walk to a peer that is gone cannot explore the whole mesh.
+   */
+  | { type: 'walk'; hops: number; budget: number; envelope: Uint8Array }
 
 export interface PexEntry {
   address: Uint8Array
@@ -53,14 +62,17 @@ const TREE_MARK = 0x54
 export const MAX_IDS_PER_PACKET = 255
 export const MAX_PEX_ENTRIES = 64
 
-const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back'] as const
+const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk'] as const
 
 export function encodePacket(p: Packet): Uint8Array {
-  const w = new Writer(p.type === 'msg' ? p.envelope.length + 2 : 64)
+  const w = new Writer(p.type === 'msg' || p.type === 'walk' ? p.envelope.length + 4 : 64)
   w.u8(TYPES.indexOf(p.type))
   switch (p.type) {
     case 'msg':
       w.u8(p.hops).bytes(p.envelope)
+      break
+    case 'walk':
+      w.u8(p.hops).u16(p.budget).bytes(p.envelope)
       break
     case 'ihave':
     case 'graft':
@@ -86,6 +98,7 @@ export function encodePacket(p: Packet): Uint8Array {
       break
     case 'back':
       w.bytes(p.id)
+      if (p.budget !== undefined) w.u16(p.budget)
       break
     case 'prune':
     case 'bye':
@@ -102,6 +115,8 @@ export function decodePacket(bytes: Uint8Array): Packet {
   switch (type) {
     case 'msg':
       return { type, hops: r.u8(), envelope: r.rest() }
+    case 'walk':
+      return { type, hops: r.u8(), budget: r.u16(), envelope: r.rest() }
     case 'ihave':
     case 'graft': {
       const n = r.u8()
@@ -138,9 +153,11 @@ export function decodePacket(bytes: Uint8Array): Packet {
     case 'pong':
       p = { type, nonce: r.u32() }
       break
-    case 'back':
-      p = { type, id: r.take(MESSAGE_ID_BYTES) }
+    case 'back': {
+      const id = r.take(MESSAGE_ID_BYTES)
+      p = r.remaining > 0 ? { type, id, budget: r.u16() } : { type, id }
       break
+    }
     case 'prune':
     case 'bye':
       p = { type }

@@ -18,6 +18,10 @@ export interface Walk {
   prev: string | undefined
   tried: Set<string>
   createdAt: number
+  /** Forwards this node may still spend on the walk (the budget travels with the message). */
+  budget: number
+  /** Copies of the walk sent on from here and not yet come back. */
+  outstanding: number
 }
 
 export class Walks {

@@ -50,6 +50,8 @@ export interface ScenarioResult
 
 const BROADCAST_KIND = 0
 const DATA_PURPOSE = 0
+const MSG_PACKET = 0
+const WALK_PACKET = 9
 
 interface Tracked {
   kind: 'broadcast' | 'direct'
@@ -81,11 +83,13 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     // A MSG packet is [type=0][hops][envelope: version, kind, purpose, contentType, id(16) ...].
     // Only the scenario sends purpose-'data' messages, so they are the payload; the
     // sender's own first frames count too (they leave before its id is known here).
-    if (bytes[0] === 0 && bytes.length > 22 && bytes[4] === DATA_PURPOSE) {
-      // Redundancy is a broadcast figure; direct frames are counted as hops instead.
+    if (bytes[0] === MSG_PACKET && bytes.length > 22 && bytes[4] === DATA_PURPOSE) {
       if (bytes[3] === BROADCAST_KIND) payloadFrames++
       return
     }
+    // A WALK packet ([type][hops][budget u16][envelope]) with data is a direct payload:
+    // direct cost is measured in hops, not in redundancy or control bytes.
+    if (bytes[0] === WALK_PACKET && bytes.length > 24 && bytes[6] === DATA_PURPOSE) return
     controlBytes += bytes.length
   }
   net.hooks.deliver = (_at, d) => {

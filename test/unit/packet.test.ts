@@ -48,6 +48,13 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   record({ type: fc.constant('ping' as const), nonce: fc.nat({ max: 2 ** 32 - 1 }) }),
   record({ type: fc.constant('pong' as const), nonce: fc.nat({ max: 2 ** 32 - 1 }) }),
   record({ type: fc.constant('back' as const), id: bytes(16) }),
+  record({ type: fc.constant('back' as const), id: bytes(16), budget: fc.nat({ max: 65535 }) }),
+  record({
+    type: fc.constant('walk' as const),
+    hops: u8,
+    budget: fc.nat({ max: 65535 }),
+    envelope: fc.uint8Array({ maxLength: 600 }),
+  }),
 )
 
 const OPS: SignalOp[] = ['request', 'accept', 'refuse', 'extra']
@@ -102,7 +109,7 @@ describe('packet codec', () => {
       }),
       { numRuns: 1500 },
     )
-    assert.deepEqual([...seen].sort(), ['back', 'bye', 'graft', 'ihave', 'msg', 'pex', 'ping', 'pong', 'prune'])
+    assert.deepEqual([...seen].sort(), ['back', 'bye', 'graft', 'ihave', 'msg', 'pex', 'ping', 'pong', 'prune', 'walk'])
   })
 
   test('pex with and without bridge URLs, and ihave/graft with 0 and 255 ids, round trip', () => {
@@ -166,7 +173,7 @@ describe('packet codec', () => {
   })
 
   test('an unknown packet type is ERR_MALFORMED', () => {
-    for (let t = 9; t < 256; t++) assert.equal(tryDecodePacket(Uint8Array.from([t, 0, 0, 0, 0])), 'malformed')
+    for (let t = 10; t < 256; t++) assert.equal(tryDecodePacket(Uint8Array.from([t, 0, 0, 0, 0])), 'malformed')
     assert.equal(tryDecodePacket(new Uint8Array(0)), 'malformed')
   })
 
@@ -186,25 +193,31 @@ describe('packet codec', () => {
     )
   })
 
-  test('every truncation of a valid packet is ERR_MALFORMED (msg: a shorter valid msg)', () => {
+  test('every truncation of a valid packet is ERR_MALFORMED (msg and walk: shorter valid ones)', () => {
     fc.assert(
       fc.property(packetArb, (p) => {
         const encoded = encodePacket(p)
         for (let len = 0; len < encoded.length; len++) {
           const r = assertPacketValidOrMalformed(encoded.subarray(0, len))
-          // Only a msg (its envelope is the rest of the packet) may survive truncation, and only after its 2-byte header.
-          if (p.type !== 'msg' || len < 2) assert.equal(r, 'malformed', `${p.type} cut to ${len}/${encoded.length}`)
+          // Only msg and walk (their envelope is the rest of the packet) may survive truncation, after their
+          // header (2 and 4 bytes); a back with a budget cut right after its id is a valid back without one.
+          const header = p.type === 'msg' ? 2 : p.type === 'walk' ? 4 : Number.POSITIVE_INFINITY
+          const backWithoutBudget = p.type === 'back' && p.budget !== undefined && len === 17
+          if (len < header && !backWithoutBudget)
+            assert.equal(r, 'malformed', `${p.type} cut to ${len}/${encoded.length}`)
         }
       }),
       { numRuns: 200 },
     )
   })
 
-  test('trailing bytes are ERR_MALFORMED for every type but msg', () => {
+  test('trailing bytes are ERR_MALFORMED for every type but msg and walk (and a budget on back)', () => {
     fc.assert(
       fc.property(packetArb, fc.uint8Array({ minLength: 1, maxLength: 40 }), (p, extra) => {
         const r = assertPacketValidOrMalformed(Uint8Array.from([...encodePacket(p), ...extra]))
-        if (p.type !== 'msg') assert.equal(r, 'malformed', p.type)
+        // msg and walk end in the envelope; a back without a budget may be followed by one (u16).
+        const open = p.type === 'msg' || p.type === 'walk' || (p.type === 'back' && p.budget === undefined && extra.length === 2)
+        if (!open) assert.equal(r, 'malformed', p.type)
       }),
       { numRuns: 1000 },
     )
