@@ -46,7 +46,10 @@ export function samePosition(a: TreePosition, b: TreePosition): boolean {
   return a.root === b.root && a.dist === b.dist && a.parent === b.parent
 }
 
-/** Is the link to `n` part of the tree (n is our parent, or follows us)? */
+/**
+ * Does the link to `n` carry full messages: n is our parent, follows us, or has not
+ * told us its position yet (a new link might be the only way to part of the mesh).
+ */
 export function isTreeLink(self: string, position: TreePosition, n: Neighbour): boolean {
-  return n.address === position.parent || n.tree?.parent === self
+  return n.address === position.parent || n.tree === undefined || n.tree.parent === self
 }

@@ -44,6 +44,7 @@ describe('broadcast tree position', () => {
       [parent, child, other].map((n) => isTreeLink(self, pos, n)),
       [true, true, false],
     )
+    assert.equal(isTreeLink(self, pos, nb(addr('c'))), true, 'a neighbour whose position is unknown gets full messages')
     assert.equal(samePosition(pos, { ...pos }), true)
     assert.equal(samePosition(pos, { ...pos, dist: pos.dist + 1 }), false)
   })
