@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'ERR_REPLAY'
   | 'ERR_REFUSED'
   | 'ERR_STORAGE'
+  /** Private swarms: a body that does not open with the swarm key (sealed by a non-member, or altered). */
+  | 'ERR_DECRYPT'
+  /** A peer or message origin refused by `allow`, or a peer banned for misbehaving. */
+  | 'ERR_NOT_ALLOWED'
 
 export class PeerweaveError extends Error {
   readonly code: ErrorCode

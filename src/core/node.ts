@@ -11,7 +11,7 @@ import {
   signedBytesOfEncoded,
   type UnsignedEnvelope,
 } from './envelope.js'
-import { invalidArg, PeerweaveError } from './errors.js'
+import { type ErrorCode, invalidArg, PeerweaveError } from './errors.js'
 import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate, nearRegion } from './mesh-policy.js'
 import { Neighbour } from './neighbour.js'
 import { lowDegree, type NodeOptions, resolveNodeOptions, targetDegree } from './options.js'
@@ -65,6 +65,10 @@ export interface NodeIO {
   /** A link we were opening will not happen (refused, unreachable or timed out): drop any transport state. */
   abandon(to: Address): void
   warn(error: PeerweaveError): void
+  /** Optional: a neighbour sent something bad (malformed, forged, not sealed): for link scores and bans. */
+  misbehaved?(from: Address, code: ErrorCode): void
+  /** Optional: accept messages from this origin (`allow`, bans)? false drops them; the driver warns if it likes. */
+  acceptOrigin?(address: Address, publicKey: Uint8Array): boolean
   neighbourUp(n: Neighbour): void
   neighbourDown(address: Address, reason: string): void
 }
@@ -83,6 +87,8 @@ export interface LinkInfo {
 const ZERO_SIGNATURE = new Uint8Array(64)
 /** A packet that carries a signed envelope. */
 type MsgPacket = Packet & { type: 'msg' | 'walk' }
+/** The outcome of checking a received envelope: good, or why not. */
+type Verdict = true | 'ERR_BAD_SIGNATURE' | 'ERR_DECRYPT'
 /** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
 const PEX_HINTS = 4
 /**
@@ -421,10 +427,10 @@ export class MeshNode {
   }
 
   /**
-   * Build, sign and hand on an envelope. With a synchronous signer (noble, the
-   * simulator's) `send` runs before this returns, so effects happen at the caller's
-   * moment; with WebCrypto it runs once the signature is ready. Errors always
-   * arrive as a rejected promise.
+   * Build, seal (private swarms), sign and hand on an envelope. With a synchronous
+   * signer and seal (noble, the simulator's) `send` runs before this returns, so
+   * effects happen at the caller's moment; with WebCrypto it runs once they are
+   * ready. Errors always arrive as a rejected promise.
    */
   private sealThen<R>(
     e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
@@ -432,34 +438,43 @@ export class MeshNode {
   ): Promise<R> {
     try {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
-      if (e.body.length > this.options.maxBodyBytes)
+      // A sealed body grows by the seal's tag, and maxBodyBytes bounds what travels.
+      const maxBody = this.options.maxBodyBytes - (this.crypto.seal?.overheadBytes ?? 0)
+      if (e.body.length > maxBody)
         throw new PeerweaveError(
           'ERR_MESSAGE_TOO_LARGE',
-          `message of ${e.body.length} bytes is over maxMessageBytes (${this.options.maxBodyBytes})`,
+          `message of ${e.body.length} bytes is over maxMessageBytes (${maxBody})`,
         )
-      const unsigned: UnsignedEnvelope = {
-        kind: e.kind,
-        purpose: e.purpose,
-        contentType: e.contentType ?? 'bytes',
-        id: this.rng.bytes(16),
-        originKey: this.signer.publicKey,
-        timestampMs: Math.floor(this.clock.now()),
-        hopLimit:
-          e.kind === 'whisper'
-            ? 1
-            : e.kind === 'direct'
-              ? this.options.directHopLimit
-              : this.options.broadcastHopLimit,
-        target: e.target,
-        ref: e.ref,
-        tag: e.tag ?? new Uint8Array(0),
-        body: e.body,
+      const id = this.rng.bytes(16)
+      const originKey = this.signer.publicKey
+      const sign = (body: Uint8Array): R | Promise<R> => {
+        const unsigned: UnsignedEnvelope = {
+          kind: e.kind,
+          purpose: e.purpose,
+          contentType: e.contentType ?? 'bytes',
+          id,
+          originKey,
+          timestampMs: Math.floor(this.clock.now()),
+          hopLimit:
+            e.kind === 'whisper'
+              ? 1
+              : e.kind === 'direct'
+                ? this.options.directHopLimit
+                : this.options.broadcastHopLimit,
+          target: e.target,
+          ref: e.ref,
+          tag: e.tag ?? new Uint8Array(0),
+          body,
+        }
+        const finish = (signature: Uint8Array) =>
+          send({ ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE })
+        const signature = this.signer.sign(signedBytes(unsigned))
+        return signature instanceof Uint8Array ? finish(signature) : signature.then(finish)
       }
-      const finish = (signature: Uint8Array) =>
-        send({ ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE })
-      const signature = this.signer.sign(signedBytes(unsigned))
-      if (signature instanceof Uint8Array) return Promise.resolve(finish(signature))
-      const sent = signature.then(finish)
+      // Private swarms seal the body first, so the signature covers what travels.
+      const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, e.body) : e.body
+      const sent = sealed instanceof Uint8Array ? sign(sealed) : sealed.then(sign)
+      if (!(sent instanceof Promise)) return Promise.resolve(sent)
       this.io.track?.(sent)
       return sent
     } catch (err) {
@@ -508,6 +523,7 @@ export class MeshNode {
 
   private bad(n: Neighbour, err: unknown): void {
     n.stats.badFrames++
+    this.io.misbehaved?.(n.address, err instanceof PeerweaveError ? err.code : 'ERR_MALFORMED')
     this.io.warn(
       err instanceof PeerweaveError
         ? new PeerweaveError(err.code, `${err.message} from ${n.address}`, { cause: err })
@@ -535,9 +551,11 @@ export class MeshNode {
       this.io.warn(new PeerweaveError('ERR_REPLAY', `message ${idHex} from ${n.address} is outside the time window`))
       return
     }
-    if (p.hops > env.hopLimit || p.hops === 0) return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count'))
-    const verdict = this.crypto.verify(env.originKey, signedBytesOfEncoded(p.envelope), env.signature)
-    if (typeof verdict === 'boolean') return this.afterVerify(n.address, p, env, idHex, verdict, [])
+    if (p.hops > env.hopLimit || p.hops === 0 || env.hopLimit > this.options.maxHopLimit)
+      return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count or hop limit'))
+    if (this.io.acceptOrigin && !this.io.acceptOrigin(this.originKey(env.originKey).hex, env.originKey)) return
+    const verdict = this.check(env, p.envelope)
+    if (typeof verdict !== 'object') return this.afterVerify(n.address, p, env, idHex, verdict, [])
     const alternates: { from: string; packet: MsgPacket }[] = []
     this.verifying.set(idHex, alternates)
     return verdict.then(
@@ -557,14 +575,22 @@ export class MeshNode {
     p: MsgPacket,
     env: Envelope,
     idHex: string,
-    ok: boolean,
+    ok: Verdict,
     alternates: { from: string; packet: MsgPacket }[],
   ): void | Promise<void> {
     if (this.closed) return
-    if (!ok) {
+    if (ok !== true) {
       const n = this.neighbours.get(from)
       if (n) n.stats.badFrames++
-      this.io.warn(new PeerweaveError('ERR_BAD_SIGNATURE', `bad signature on ${idHex} relayed by ${from}`))
+      this.io.misbehaved?.(from, ok)
+      this.io.warn(
+        new PeerweaveError(
+          ok,
+          ok === 'ERR_DECRYPT'
+            ? `message ${idHex} relayed by ${from} is not sealed with the swarm key`
+            : `bad signature on ${idHex} relayed by ${from}`,
+        ),
+      )
       // An honest copy may have queued behind the forged one: give it its own chance.
       const next = alternates.shift()
       const nn = next && this.neighbours.get(next.from)
@@ -578,6 +604,32 @@ export class MeshNode {
     this.seen.add(idHex, env.kind, this.clock.now())
     this.accept(from, p, env, idHex)
     for (const a of alternates) this.onDuplicate(a.from, a.packet, env, idHex)
+  }
+
+  /**
+   * Open the body (private swarms; `env.body` becomes the plaintext) and verify the
+   * origin's signature over the bytes as received. The seal goes first: it costs far
+   * less than ed25519, so junk from a non-member is cheap to turn away.
+   */
+  private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
+    const verify = (): Verdict | Promise<Verdict> => {
+      const v = this.crypto.verify(env.originKey, signedBytesOfEncoded(encoded), env.signature)
+      return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
+    }
+    const seal = this.crypto.seal
+    if (!seal) return verify()
+    const opened = (body: Uint8Array) => {
+      env.body = body
+      return verify()
+    }
+    let body: Uint8Array | Promise<Uint8Array>
+    try {
+      body = seal.open(env.id, env.originKey, env.body)
+    } catch {
+      // Not sealed with our key (a non-member, or altered on the way): the verdict says so.
+      return 'ERR_DECRYPT'
+    }
+    return body instanceof Uint8Array ? opened(body) : body.then(opened, () => 'ERR_DECRYPT' as const)
   }
 
   private accept(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
@@ -702,7 +754,11 @@ export class MeshNode {
     const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex}`)
     if (env.purpose === 'request') this.requests.fail(idHex, err)
     else if (env.purpose === 'signal') {
-      if (decodeSignal(env.body).op === 'request') this.refused(walk.target.hex)
+      // A sealed body (private swarm) is not read back: a signal lost while we dial is our request.
+      const request = this.crypto.seal
+        ? this.pending.get(walk.target.hex)?.direction === 'out'
+        : decodeSignal(env.body).op === 'request'
+      if (request) this.refused(walk.target.hex)
     } else this.io.warn(err)
   }
 

@@ -20,6 +20,12 @@ export interface NodeOptions {
   /** Default hop limit for direct messages (bounds the depth of the routing walk). */
   directHopLimit: number
   /**
+   * Largest hop limit accepted on a received envelope: a message that asks to travel
+   * further is dropped as malformed (so nobody can make a message circle for long).
+   * Must be at least the hop limits every member sends with.
+   */
+  maxHopLimit: number
+  /**
    * Forwards one direct message may make in all, backtracking included: bounds the
    * cost of a walk to a peer that is gone (it would otherwise explore the whole mesh).
    */
@@ -62,6 +68,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = {
   coverage: 0.33,
   broadcastHopLimit: 64,
   directHopLimit: 64,
+  maxHopLimit: 64,
   directWalkBudget: 160,
   maxBodyBytes: 1024 * 1024,
   nearLinks: 2,
@@ -95,6 +102,9 @@ export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOpti
     throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
   checkInt('broadcastHopLimit', o.broadcastHopLimit, 1, 255)
   checkInt('directHopLimit', o.directHopLimit, 1, 255)
+  // Unset, it grows with our own hop limits, so raising those alone keeps working.
+  if (partial.maxHopLimit === undefined) o.maxHopLimit = Math.max(o.maxHopLimit, o.broadcastHopLimit, o.directHopLimit)
+  checkInt('maxHopLimit', o.maxHopLimit, Math.max(o.broadcastHopLimit, o.directHopLimit), 255)
   checkInt('directWalkBudget', o.directWalkBudget, 1, 65535)
   checkInt('maxBodyBytes', o.maxBodyBytes, 1, 2 ** 31)
   checkInt('nearLinks', o.nearLinks, 0, 8)

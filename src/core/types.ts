@@ -31,6 +31,22 @@ export interface CryptoSuite {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
   /** 20-byte address of a 32-byte ed25519 public key (synchronous: a hash). */
   addressOf(publicKey: Uint8Array): Uint8Array
+  /** Private swarms: envelope bodies are sealed with the swarm key. Absent: bodies travel in clear. */
+  seal?: BodySeal
+}
+
+/**
+ * Authenticated encryption of envelope bodies with a key every member derives from
+ * the swarm secret (src/crypto/seal.ts). The origin seals before it signs, so the
+ * signature covers the sealed bytes; receivers open before they relay or deliver.
+ */
+export interface BodySeal {
+  /** Bytes sealing adds to a body (the AEAD tag). */
+  readonly overheadBytes: number
+  /** Seal `body` of message `id` from `originKey`. */
+  seal(id: Uint8Array, originKey: Uint8Array, body: Uint8Array): Uint8Array | Promise<Uint8Array>
+  /** The plaintext; throws (or rejects) when the body was not sealed with this key for this id and origin. */
+  open(id: Uint8Array, originKey: Uint8Array, body: Uint8Array): Uint8Array | Promise<Uint8Array>
 }
 
 /** How a link was made, as shown in `swarm.peers`. */
