@@ -42,6 +42,16 @@ export interface FramedLinkOptions {
 /** Default carrier high-water mark: Chromium's data channels slow down badly above 64 KiB. */
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024
 
+/**
+ * Until the handshake releases the link, a peer has proven nothing, and honest
+ * peers send only NONCE, PROOF and HELLO (at most ~6.2 KiB): messages larger than
+ * this are refused, and at most HANDSHAKE_HELD_BYTES are held. So a socket that
+ * opens a huge reassembly, or piles up data, before it authenticates costs a few KiB.
+ * (The peer's own traffic after its handshake comes after its HELLO, which releases us.)
+ */
+export const HANDSHAKE_MESSAGE_BYTES = 8192
+const HANDSHAKE_HELD_BYTES = 4 * HANDSHAKE_MESSAGE_BYTES
+
 const UNAUTHENTICATED: RemotePeer = {
   address: '',
   publicKey: new Uint8Array(0),
@@ -83,7 +93,9 @@ export class FramedLink implements Link {
     this.#maxMessageBytes = options.maxMessageBytes
     this.#highWater = options.highWaterMarkBytes ?? DEFAULT_HIGH_WATER_MARK_BYTES
     this.#maxBuffered = options.maxBufferedBytes ?? 4 * options.maxMessageBytes
-    this.#reassembler = new Reassembler({ maxMessageBytes: options.maxMessageBytes })
+    this.#reassembler = new Reassembler({
+      maxMessageBytes: Math.min(options.maxMessageBytes, HANDSHAKE_MESSAGE_BYTES),
+    })
   }
 
   /** True once the link closed, for whatever reason. */
@@ -154,6 +166,7 @@ export class FramedLink implements Link {
     this.#handshakeHandler = handler
     if (handler === undefined) {
       this.#released = true
+      this.#reassembler.setMaxMessageBytes(this.#maxMessageBytes)
       for (const message of this.#held.splice(0)) this.#inbox.push(message)
       this.#inboxBytes += this.#heldBytes
       this.#heldBytes = 0
@@ -189,7 +202,7 @@ export class FramedLink implements Link {
       // (simple-peer fires 'connect' only after a getStats round trip): hold it.
       this.#held.push(message)
       this.#heldBytes += message.length
-      if (this.#heldBytes > this.#maxBuffered)
+      if (this.#heldBytes > Math.min(this.#maxBuffered, HANDSHAKE_HELD_BYTES))
         this.fail(new PeerweaveError('ERR_RATE_LIMITED', 'too much data before the handshake'))
       return
     }

@@ -105,7 +105,7 @@ export function encodeFrames(message: Uint8Array, options?: FramingOptions): Uin
  * stream position is unknown), so the reassembler refuses further input.
  */
 export class Reassembler {
-  readonly #maxMessageBytes: number
+  #maxMessageBytes: number
   readonly #maxFrameBytes: number
   #buffer: Uint8Array | undefined
   #filled = 0
@@ -115,6 +115,15 @@ export class Reassembler {
     const resolved = resolve(options)
     this.#maxMessageBytes = resolved.maxMessageBytes
     this.#maxFrameBytes = resolved.maxFrameBytes
+  }
+
+  /**
+   * Change the largest message accepted, from the next message on (one in progress
+   * keeps the total it declared, which passed the old bound). Links keep it small
+   * until the handshake is done, so an unauthenticated peer cannot make us hold much.
+   */
+  setMaxMessageBytes(maxMessageBytes: number): void {
+    this.#maxMessageBytes = resolve({ maxMessageBytes, maxFrameBytes: this.#maxFrameBytes }).maxMessageBytes
   }
 
   /** Bytes held for a message still in progress. */

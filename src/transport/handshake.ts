@@ -5,9 +5,11 @@ import type { FramedLink } from './framed-link.js'
 import {
   decodeHello,
   decodeNonce,
+  decodeProof,
   encodeHello,
   encodeHelloBody,
   encodeNonce,
+  encodeProof,
   HELLO_VERSION,
   helloSignedBytes,
   NONCE_BYTES,
@@ -26,6 +28,8 @@ import { wsBinding } from './sdp.js'
  * with the sender's role, and, when we dialled a known address, that
  * addressOf(publicKey) is that address. Any failure closes the link with
  * ERR_HANDSHAKE; no answer within `timeoutMs` closes it with ERR_TIMEOUT.
+ * With `membership` (a private swarm) a PROOF goes each way first, and our HELLO
+ * only to a peer whose PROOF checked out.
  */
 
 /** Default time for a handshake to finish (and, for WebRTC, for the connection to open). */
@@ -39,6 +43,14 @@ export interface HandshakeOptions {
   bridgeUrl: string | undefined
   /** When we dialled a known peer: reject anyone else. */
   expectedAddress: Address | undefined
+  /** Private swarms: the membership proof both sides must show before their HELLO. */
+  membership?: Membership | undefined
+}
+
+/** A private swarm's membership proofs (src/crypto/swarm-key.ts makes one from the swarm secret). */
+export interface Membership {
+  /** The proof the side with `role` (0 dialled, 1 accepted) sends for a link with this binding. */
+  proof(role: 0 | 1, binding: Uint8Array): Uint8Array
 }
 
 /**
@@ -154,10 +166,38 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
       )
     }
 
+    // The binding is known: prove membership first (private swarms), then say HELLO.
+    const begin = (bytes: Uint8Array) => {
+      bindingBytes = bytes
+      const membership = options.membership
+      if (membership === undefined) {
+        start(bytes)
+        link.setHandshakeHandler((message) => void onHello(message))
+        return
+      }
+      try {
+        link.send(encodeProof(membership.proof(myRole, bytes)))
+      } catch (err) {
+        failHandshake('could not send our membership proof', err)
+        return
+      }
+      link.setHandshakeHandler((message) => {
+        let theirs: Uint8Array
+        try {
+          theirs = decodeProof(message)
+        } catch {
+          // No cause on purpose: this is a refusal (a peer outside the swarm), not garbage.
+          return failHandshake('the peer is not a member of this private swarm (no membership proof)')
+        }
+        if (!sameBytes(theirs, membership.proof(theirRole, bytes)))
+          return failHandshake('the peer is not a member of this private swarm (bad membership proof)')
+        start(bytes)
+        link.setHandshakeHandler((next) => void onHello(next))
+      })
+    }
+
     if (binding.kind === 'fixed') {
-      bindingBytes = binding.bytes
-      start(bindingBytes)
-      link.setHandshakeHandler((message) => void onHello(message))
+      begin(binding.bytes)
       return
     }
     // Nonce exchange: both send at once, then each HELLO signs dialer's || acceptor's nonce.
@@ -170,9 +210,7 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
         failHandshake(`expected a NONCE (${message.length} bytes, tag ${message[0]})`, err)
         return
       }
-      bindingBytes = myRole === 0 ? wsBinding(myNonce!, theirNonce) : wsBinding(theirNonce, myNonce!)
-      start(bindingBytes)
-      link.setHandshakeHandler((next) => void onHello(next))
+      begin(myRole === 0 ? wsBinding(myNonce!, theirNonce) : wsBinding(theirNonce, myNonce!))
     })
     try {
       link.send(encodeNonce(myNonce))
@@ -180,6 +218,14 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
       failHandshake('could not send our NONCE', err)
     }
   })
+}
+
+/** Compare two MACs in time that does not depend on where they first differ. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
+  return diff === 0
 }
 
 /**

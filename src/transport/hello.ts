@@ -8,6 +8,7 @@ import { DOMAIN_HELLO, withDomain } from '../crypto/domains.js'
  *
  * ```
  * NONCE  0x01 | 32 random bytes                       (WebSocket links only)
+ * PROOF  0x03 | 32 bytes HMAC                          (private swarms only, before HELLO)
  * HELLO  0x02 | u8 version | 32 public key
  *             | u16 n | n bytes metadata JSON (n = 0: no metadata)
  *             | u16 n | n bytes bridge URL   (n = 0: none)
@@ -18,11 +19,19 @@ import { DOMAIN_HELLO, withDomain } from '../crypto/domains.js'
  * that accepted, so a HELLO can never be reflected back to its sender as if it came
  * from the other end. The binding ties the HELLO to this one link (both DTLS
  * fingerprints, or both nonces), so it cannot be replayed on another.
+ *
+ * In a private swarm each side first sends a PROOF (an HMAC with the swarm's link
+ * key over its role and the binding, src/crypto/swarm-key.ts) and sends its HELLO
+ * only after the other side's PROOF checked out, so a non-member learns neither
+ * who we are nor our metadata, and is refused.
  */
 
 export const HELLO_VERSION = 1
 export const TAG_NONCE = 0x01
 export const TAG_HELLO = 0x02
+export const TAG_PROOF = 0x03
+/** Length of a membership proof (HMAC-SHA256). */
+export const PROOF_BYTES = 32
 export const NONCE_BYTES = 32
 export const PUBLIC_KEY_BYTES = 32
 export const SIGNATURE_BYTES = 64
@@ -126,6 +135,18 @@ export function encodeHello(bodyBytes: Uint8Array, signature: Uint8Array): Uint8
 export function encodeNonce(nonce: Uint8Array): Uint8Array {
   if (nonce.length !== NONCE_BYTES) throw new PeerweaveError('ERR_INVALID_ARG', 'nonce must be 32 bytes')
   return concatBytes(Uint8Array.of(TAG_NONCE), nonce)
+}
+
+/** A whole PROOF message. */
+export function encodeProof(proof: Uint8Array): Uint8Array {
+  if (proof.length !== PROOF_BYTES) throw new PeerweaveError('ERR_INVALID_ARG', 'proof must be 32 bytes')
+  return concatBytes(Uint8Array.of(TAG_PROOF), proof)
+}
+
+/** The proof in a PROOF message. Throws ERR_MALFORMED. */
+export function decodeProof(message: Uint8Array): Uint8Array {
+  if (message.length !== 1 + PROOF_BYTES || message[0] !== TAG_PROOF) throw malformedHello('expected a PROOF')
+  return message.slice(1)
 }
 
 /** The nonce in a NONCE message. Throws ERR_MALFORMED. */

@@ -2,7 +2,7 @@ import { invalidArg } from '../core/errors.js'
 import type { CryptoSuite, JsonValue, Signer } from '../core/types.js'
 import { DEFAULT_HIGH_WATER_MARK_BYTES } from './framed-link.js'
 import { DEFAULT_MAX_MESSAGE_BYTES, FRAMING_LIMIT_BYTES } from './framing.js'
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake.js'
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type Membership } from './handshake.js'
 import { checkBridgeUrl, encodeMetadata } from './hello.js'
 
 /** Options every link factory takes (WebRTC and WebSocket alike). */
@@ -23,6 +23,8 @@ export interface LinkOptions {
   highWaterMarkBytes?: number
   /** Most bytes `send` queues above the carrier before throwing ERR_RATE_LIMITED (default 4 × maxMessageBytes). */
   maxBufferedBytes?: number
+  /** Private swarms: prove membership in the handshake and require the peer's proof. */
+  membership?: Membership
 }
 
 /** {@link LinkOptions} checked, with defaults filled in. */
@@ -35,6 +37,7 @@ export interface ResolvedLinkOptions {
   handshakeTimeoutMs: number
   highWaterMarkBytes: number
   maxBufferedBytes: number
+  membership: Membership | undefined
 }
 
 // The HELLO travels as an ordinary message, so every link must carry one (MAX_HELLO_BYTES is ~6.2 KiB).
@@ -60,6 +63,8 @@ export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
   }
   encodeMetadata(options.metadata)
   checkBridgeUrl(options.bridgeUrl)
+  if (options.membership !== undefined && typeof options.membership?.proof !== 'function')
+    throw invalidArg('options.membership', 'a Membership (proof(role, binding))', options.membership)
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   if (
     !Number.isSafeInteger(maxMessageBytes) ||
@@ -89,5 +94,6 @@ export function resolveLinkOptions(options: LinkOptions): ResolvedLinkOptions {
     handshakeTimeoutMs,
     highWaterMarkBytes,
     maxBufferedBytes,
+    membership: options.membership,
   }
 }

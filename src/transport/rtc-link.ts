@@ -217,6 +217,7 @@ function setup(
           metadata: options.metadata,
           bridgeUrl: options.bridgeUrl,
           expectedAddress,
+          membership: options.membership,
         },
       ).then(resolve, reject)
     })

@@ -142,6 +142,7 @@ function wrap(
     metadata: options.metadata,
     bridgeUrl: options.bridgeUrl,
     expectedAddress: extra.expectedAddress,
+    membership: options.membership,
   }
   // Start synchronously on open: the peer's NONCE may arrive in the same tick, and it
   // must meet the handshake rather than the application inbox.
