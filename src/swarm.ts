@@ -5,7 +5,10 @@ import { type Delivery, MeshNode } from './core/node.js'
 import type { LinkReason } from './core/signal-codec.js'
 import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
 import { Identity } from './crypto/identity.js'
+import { resolveLinkLimits } from './core/link-guard.js'
+import { createBodySeal } from './crypto/seal.js'
 import { createCryptoSuite } from './crypto/suite.js'
+import { createMembership, deriveSwarmKeys, type Membership } from './crypto/swarm-key.js'
 import type { WebSocketConstructor as TrackerWebSocket } from './signal/platform.js'
 import { TrackerClient } from './signal/tracker-client.js'
 import { PeerBook, type PeerStats } from './store/peer-book.js'
@@ -16,7 +19,9 @@ import type { Link } from './transport/link.js'
 import type { LinkOptions } from './transport/options.js'
 import { createRtcDialer, type RtcDialer } from './transport/rtc-link.js'
 import type { WebSocketConstructor } from './transport/ws-link.js'
+import { resolveAllow } from './swarm/allow.js'
 import { BridgeDialer } from './swarm/bridge-dialer.js'
+import { Defense } from './swarm/defense.js'
 import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
 import { asError, LinkManager } from './swarm/link-manager.js'
 import { checkSwarmOptions, checkTimeout, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
@@ -96,6 +101,10 @@ export class Swarm extends EventEmitter {
   private closing: Promise<void> | undefined
   private readonly requestTimeoutMs: number
   private readonly crypto: CryptoSuite
+  /** Private swarms: the proof of the secret every link must show. */
+  private readonly membership: Membership | undefined
+  /** Rate limits, scores, bans and `allow` (src/swarm/defense.ts). */
+  protected readonly defense: Defense
   private readonly maxLinkBytes: number
   /** Per-peer statistics and what the peer store remembers. */
   protected readonly book = new PeerBook()
@@ -113,10 +122,23 @@ export class Swarm extends EventEmitter {
     const infoHash = topicInfoHash(topic, options.secret)
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
-    const crypto = createCryptoSuite()
+    // Private swarms seal every body and prove the secret on every link (src/crypto/swarm-key.ts).
+    const keys = options.secret !== undefined ? deriveSwarmKeys(topic, options.secret) : undefined
+    const crypto: CryptoSuite = keys ? { ...createCryptoSuite(), seal: createBodySeal(keys.sealKey) } : createCryptoSuite()
     this.crypto = crypto
+    this.membership = keys ? createMembership(keys.linkKey) : undefined
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
     this.maxLinkBytes = maxMessageBytes + 4096
+    const { maxHopLimit, ...limits } = options.limits ?? {}
+    const resolvedLimits = resolveLinkLimits(limits)
+    // The byte bucket must hold the largest message, or that message could never pass.
+    resolvedLimits.byteBurst = Math.max(resolvedLimits.byteBurst, this.maxLinkBytes)
+    this.defense = new Defense(resolvedLimits, resolveAllow(options.allow), {
+      warn: (err) => this.warn(err),
+      // Later, not inside the packet handler that found the offence (the core is mid-receive).
+      closeLink: (address) => queueMicrotask(() => this.links.links.get(address)?.close('banned')),
+      now: () => Date.now(),
+    })
     const rtc = this.createRtcDialer()
     const trackers = options.trackers ?? DEFAULT_TRACKERS
     this.tracker =
@@ -136,6 +158,9 @@ export class Swarm extends EventEmitter {
         linkOpened: (link) => this.linkOpened(link),
         reschedule: () => this.reschedule(),
         linkFailed: (address) => this.linkFailed(address),
+        screen: (link) => this.defense.screen(link),
+        inbound: (address, bytes) => this.defense.inbound(address, bytes),
+        linkError: (address, err) => this.defense.linkError(address, err),
       },
       rtc,
       this.tracker,
@@ -157,6 +182,8 @@ export class Swarm extends EventEmitter {
         },
         abandon: (to) => this.links.abandon(to),
         warn: (err) => this.warn(err),
+        misbehaved: (from, code) => this.defense.misbehaved(from, code),
+        acceptOrigin: (address, publicKey) => this.defense.acceptOrigin(address, publicKey),
         neighbourUp: () => this.updateWanted(),
         neighbourDown: (address, reason) => this.neighbourDown(address, reason),
       },
@@ -164,7 +191,9 @@ export class Swarm extends EventEmitter {
         ...options.mesh,
         ...(options.maxPeers !== undefined ? { maxPeers: options.maxPeers } : {}),
         ...(options.coverage !== undefined ? { coverage: options.coverage } : {}),
-        maxBodyBytes: maxMessageBytes,
+        // A sealed body carries the seal's tag on top of the application's bytes.
+        maxBodyBytes: maxMessageBytes + (crypto.seal?.overheadBytes ?? 0),
+        ...(maxHopLimit !== undefined ? { maxHopLimit } : {}),
       },
     )
     this.bridges = new BridgeDialer({
@@ -200,6 +229,7 @@ export class Swarm extends EventEmitter {
       metadata: this.options.metadata,
       maxMessageBytes: this.maxLinkBytes,
       ...(bridgeUrl ? { bridgeUrl } : {}),
+      ...(this.membership ? { membership: this.membership } : {}),
     }
   }
 
@@ -423,6 +453,8 @@ export class Swarm extends EventEmitter {
 
   /** The core wants a link to `to`: over its bridge when it has one (and we have WebSockets), else WebRTC through the mesh. */
   private dial(to: Address, bridgeUrl: string | undefined): void {
+    // Banned, or ruled out by an `allow` list: not worth a connection.
+    if (!this.defense.mayDial(to)) return this.node.linkFailed(to)
     if (!bridgeUrl || !this.webSocket()) {
       // Without WebRTC (a tab with it disabled, a bridge-only peer) such a peer is reachable only
       // through others: give the slot back quietly rather than warn on every rebalance.

@@ -25,6 +25,12 @@ export interface LinkManagerHost {
   reschedule(): void
   /** A link attempt with `address` failed, or the peer closed a fresh link at once (statistics, peer store). */
   linkFailed?(address: Address): void
+  /** Optional gate for authenticated links (bans, `allow`): an error refuses the link, and is warned. */
+  screen?(link: Link): PeerweaveError | undefined
+  /** Optional: a packet of `bytes` arrived from `address`; false drops it (rate limits). */
+  inbound?(address: Address, bytes: number): boolean
+  /** Optional: the link with `address` closed on an error (bad frames, too much data): warn and score it. */
+  linkError?(address: Address, err: PeerweaveError): void
 }
 
 /** Tracker offers unanswered this long are cancelled, freeing room for fresh ones (a refused offer is never answered). */
@@ -202,6 +208,8 @@ export class LinkManager {
   adopt(link: Link, admitted: boolean, reason: LinkReason = 'plain'): boolean {
     const address = link.remote.address
     const node = this.host.node()
+    // Screen before admitting: a banned or not-allowed peer must not make us drop a link for it.
+    if (this.refused(link)) return false
     if (this.closed || (!admitted && !node.admit(address, link.direction, reason))) {
       if (link.direction === 'in' && !this.closed) this.refuse(link)
       else link.close('unwanted')
@@ -240,6 +248,10 @@ export class LinkManager {
 
   private open(address: Address, link: Link): void {
     const node = this.host.node()
+    if (this.refused(link)) {
+      node.linkFailed(address)
+      return this.host.reschedule()
+    }
     if (!node.linkUp(address, { direction: link.direction, bridgeUrl: link.remote.bridgeUrl })) {
       link.close('unwanted')
       return this.host.reschedule()
@@ -248,12 +260,14 @@ export class LinkManager {
     this.links.set(address, link)
     link.on('message', (bytes) => {
       if (this.links.get(address) !== link) return
+      if (this.host.inbound && !this.host.inbound(address, bytes.length)) return
       const r = this.host.node().receive(address, bytes)
       if (r instanceof Promise) r.then(() => this.host.reschedule()).catch((err) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed')))
       else this.host.reschedule()
     })
-    link.on('close', () => {
+    link.on('close', (err) => {
       if (this.links.get(address) !== link) return
+      if (err instanceof PeerweaveError) this.host.linkError?.(address, err)
       this.links.delete(address)
       this.host.node().linkDown(address, 'closed')
       this.refusedIfYoung(address, link)
@@ -261,6 +275,15 @@ export class LinkManager {
     })
     this.host.linkOpened(link)
     this.host.reschedule()
+  }
+
+  /** Does the host's screen (bans, `allow`) refuse this authenticated link? Then it is closed and warned. */
+  private refused(link: Link): boolean {
+    const refusal = this.host.screen?.(link)
+    if (!refusal) return false
+    link.close('refused')
+    this.host.warn(refusal)
+    return true
   }
 
   private fail(address: Address, err: unknown): void {

@@ -1,10 +1,12 @@
 import { describe, invalidArg, PeerweaveError } from '../core/errors.js'
 import { type ListenOptions, resolveListenOptions } from '../bridge/options.js'
+import { type LinkLimits, resolveLinkLimits } from '../core/link-guard.js'
 import type { NodeOptions } from '../core/options.js'
 import type { PeerStore } from '../store/types.js'
 import type { JsonValue, Signer } from '../core/types.js'
 import type { RtcImplementation } from '../transport/rtc-link.js'
 import type { WebSocketConstructor } from '../transport/ws-link.js'
+import { type AllowOption, resolveAllow } from './allow.js'
 
 /** Options of `new Swarm(topic, options)` (shared/DESIGN.md "Public API"). */
 export interface SwarmOptions {
@@ -22,8 +24,23 @@ export interface SwarmOptions {
   WebSocket?: WebSocketConstructor
   /** Who we are. Default: Identity.generate(). */
   identity?: Signer
-  /** Private swarm: hidden topic; only peers that know the secret find each other. */
+  /**
+   * Private swarm: the tracker sees only a hash; every message body is sealed
+   * (AES-256-GCM) with a key derived from the secret; a link needs a proof of the
+   * secret, so outsiders can neither link, read nor send. Use an unguessable secret.
+   */
   secret?: string
+  /**
+   * Admit only these identities, as links and as message origins: ed25519 public
+   * keys (32 bytes or 64 hex) or addresses (40 hex), or a predicate (address, publicKey) => boolean.
+   */
+  allow?: AllowOption
+  /**
+   * Abuse limits, per link (inbound): token buckets on packets and bytes, the score
+   * at which a peer is banned and for how long, and `maxHopLimit` (largest hop limit
+   * accepted on a message). Defaults in src/core/link-guard.ts and README ("Security model").
+   */
+  limits?: Partial<LinkLimits> & { maxHopLimit?: number }
   /**
    * Node: accept WebSocket links (the bridge) on this port, or with
    * { port, host, advertise, key, cert, handshakeTimeoutMs, maxUnauthenticated,
@@ -90,6 +107,14 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   if (o.requestTimeoutMs !== undefined && (!Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs <= 0))
     throw invalidArg('requestTimeoutMs', 'a positive number of milliseconds', o.requestTimeoutMs)
   if (o.listen !== undefined) resolveListenOptions(o.listen)
+  resolveAllow(o.allow)
+  if (o.limits !== undefined) {
+    if (o.limits === null || typeof o.limits !== 'object') throw invalidArg('limits', 'an object', o.limits)
+    const { maxHopLimit, ...limits } = o.limits
+    resolveLinkLimits(limits)
+    if (maxHopLimit !== undefined && (!Number.isInteger(maxHopLimit) || maxHopLimit < 1 || maxHopLimit > 255))
+      throw invalidArg('limits.maxHopLimit', 'an integer from 1 to 255', maxHopLimit)
+  }
   if (o.storage !== undefined && (typeof o.storage !== 'string' || o.storage.length === 0 || o.storage.length > 4096))
     throw invalidArg('storage', 'a non-empty string (a directory in Node, a key prefix in browsers)', o.storage)
   if (o.peerStore !== undefined) {
