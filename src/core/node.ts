@@ -19,7 +19,7 @@ import { decodePacket, encodePacket, type Packet, type PexEntry } from './packet
 import { type KnownPeer, PeerCache } from './peer-cache.js'
 import { Plumtree } from './plumtree.js'
 import { Requests } from './requests.js'
-import { rankNextHops } from './router.js'
+import { bestNextHop } from './router.js'
 import { Scheduler } from './scheduler.js'
 import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
@@ -101,6 +101,13 @@ const IMPROVE_EVERY_REBALANCES = 30
 const MAX_IN_FLIGHT_PER_LINK = 64
 /** How long a packet may plausibly still be in transit on a link that was closed on purpose. */
 const IN_TRANSIT_MS = 1000
+/** Forwards a link request may make in all (see directWalkBudget for user messages). */
+const SIGNAL_WALK_BUDGET = 48
+/**
+ * At or below this cap the mesh is sparse: measured at 150 peers with maxPeers 3, a
+ * 48-forward budget for link requests left the mesh split in two after 40 s.
+ */
+const SPARSE_MAX_PEERS = 4
 
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
@@ -281,6 +288,8 @@ export class MeshNode {
   /** A link closed (remote close, transport error). Idempotent. */
   linkDown(peer: Address, reason = 'closed'): void {
     if (!this.neighbours.delete(peer)) return
+    // A peer that went silent is most likely gone: do not keep dialling it as a candidate.
+    if (reason === 'timeout') this.known.delete(peer)
     this.plumtree.linkDown(peer)
     this.updateTree()
     if (!this.closed) this.resumeWalksSentTo(peer, reason)
@@ -367,7 +376,14 @@ export class MeshNode {
         this.walks.add(idHex, walk)
         // Parallel first hops share the budget; what a copy brings back is spent again.
         const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
-        const share = Math.floor(this.options.directWalkBudget / fanout)
+        // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
+        // they get a small budget; user messages get the full one. Sparse meshes (small
+        // caps) have long paths and keep the full budget for everything.
+        const budget =
+          opts.purpose === 'signal' && this.options.maxPeers > SPARSE_MAX_PEERS
+            ? SIGNAL_WALK_BUDGET
+            : this.options.directWalkBudget
+        const share = Math.floor(budget / fanout)
         for (let i = 0; i < fanout; i++) {
           walk.budget = share
           if (!this.forward(idHex, walk)) break
@@ -687,9 +703,7 @@ export class MeshNode {
    */
   private forward(idHex: string, walk: Walk): boolean {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
-    const exclude = new Set(walk.tried)
-    if (walk.prev) exclude.add(walk.prev)
-    const next = rankNextHops(this.key, walk.target, this.neighbours.values(), exclude)[0]
+    const next = bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
     if (!next) return false
     const budget = walk.budget - 1
     walk.budget = 0
@@ -1020,7 +1034,8 @@ export class MeshNode {
   }
 
   private originKey(publicKey: Uint8Array): AddrKey {
-    const pk = toHex(publicKey)
+    // A latin1 string of the key is a cheaper map key than hex on this per-message path.
+    const pk = String.fromCharCode.apply(null, publicKey as unknown as number[])
     let k = this.originKeys.get(pk)
     if (!k) {
       k = keyFromBytes(this.crypto.addressOf(publicKey))

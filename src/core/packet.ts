@@ -65,7 +65,8 @@ export const MAX_PEX_ENTRIES = 64
 const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk'] as const
 
 export function encodePacket(p: Packet): Uint8Array {
-  const w = new Writer(p.type === 'msg' || p.type === 'walk' ? p.envelope.length + 4 : 64)
+  // Sized so the common packets are written without growing the buffer.
+  const w = new Writer(p.type === 'msg' ? p.envelope.length + 2 : p.type === 'walk' ? p.envelope.length + 4 : p.type === 'pex' ? 1024 : 64)
   w.u8(TYPES.indexOf(p.type))
   switch (p.type) {
     case 'msg':

@@ -14,26 +14,49 @@ export function rankNextHops(
   neighbours: Iterable<Neighbour>,
   exclude: ReadonlySet<string>,
 ): Neighbour[] {
-  const scored: { n: Neighbour; best: AddrKey; direct: boolean }[] = []
+  const scored: { n: Neighbour; best: AddrKey }[] = []
   for (const n of neighbours) {
     if (exclude.has(n.key.hex)) continue
     if (n.key.hex === target.hex) return [n]
-    let best = n.key
-    let direct = true
-    for (const m of n.view) {
-      if (m.hex === self.hex) continue
-      if (compareXor(target, m, best) < 0) {
-        best = m
-        direct = false
-      }
-    }
-    scored.push({ n, best, direct })
+    scored.push({ n, best: reach(self, target, n) })
   }
-  scored.sort((a, b) => {
-    const c = compareXor(target, a.best, b.best)
-    if (c !== 0) return c
-    // Same best reach (often the target itself two hops away): prefer the neighbour that is itself closer.
-    return compareXor(target, a.n.key, b.n.key)
-  })
+  scored.sort((a, b) => compareXor(target, a.best, b.best) || compareXor(target, a.n.key, b.n.key))
   return scored.map((s) => s.n)
+}
+
+/**
+ * The first of `rankNextHops` without building the ranking: the hot path of every
+ * direct hop, so no arrays and no sort. `skip` says which neighbours are used up.
+ */
+export function bestNextHop(
+  self: AddrKey,
+  target: AddrKey,
+  neighbours: Iterable<Neighbour>,
+  skip: (address: string) => boolean,
+): Neighbour | undefined {
+  let best: Neighbour | undefined
+  let bestReach: AddrKey | undefined
+  for (const n of neighbours) {
+    if (skip(n.key.hex)) continue
+    if (n.key.hex === target.hex) return n
+    const r = reach(self, target, n)
+    if (!best || !bestReach) {
+      best = n
+      bestReach = r
+      continue
+    }
+    const c = compareXor(target, r, bestReach) || compareXor(target, n.key, best.key)
+    if (c < 0) {
+      best = n
+      bestReach = r
+    }
+  }
+  return best
+}
+
+/** The closest to `target` of `n` itself and its neighbours (one hop of lookahead), leaving out ourselves. */
+function reach(self: AddrKey, target: AddrKey, n: Neighbour): AddrKey {
+  let best = n.key
+  for (const m of n.view) if (m.hex !== self.hex && compareXor(target, m, best) < 0) best = m
+  return best
 }

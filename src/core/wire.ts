@@ -105,7 +105,8 @@ export class Writer {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length)
+    // An exactly sized buffer is handed over as it is (no copy on the per-message path).
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length)
   }
 }
 
