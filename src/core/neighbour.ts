@@ -17,6 +17,8 @@ export class Neighbour {
   tree: TreePosition | undefined
   /** The neighbour's own neighbour list from its last peer exchange (2-hop lookahead for routing). */
   view: AddrKey[] = []
+  /** Peers two hops behind this neighbour (its neighbours' neighbours): more lookahead for routing. */
+  farView: AddrKey[] = []
   /** The neighbour's degree and capacity from its last peer exchange; -1 until known. */
   degree = -1
   capacity = -1

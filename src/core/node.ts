@@ -820,14 +820,22 @@ export class MeshNode {
       ? { root: toHex(p.tree.root), dist: p.tree.dist, parent: p.tree.parent ? toHex(p.tree.parent) : undefined }
       : undefined
     this.updateTree()
+    const before = n.view.map((k) => k.hex).join()
     n.view = []
+    n.farView = []
     for (const e of p.peers) {
       const key = this.internKey(toHex(e.address))
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
+      for (const a of e.peers ?? []) {
+        const far = toHex(a)
+        if (far !== this.address) n.farView.push(this.internKey(far))
+      }
       this.known.saw(key, now, e.bridgeUrl ? fromAscii(e.bridgeUrl) : undefined)
     }
     this.knownDirty = true
+    // Our neighbours describe this neighbour's neighbours to their own neighbours: tell them.
+    if (n.view.map((k) => k.hex).join() !== before) this.schedulePex()
   }
 
   private pexPacket(to: Address): Packet {
@@ -835,7 +843,11 @@ export class MeshNode {
     for (const n of this.neighbours.values()) {
       if (n.address === to) continue
       const url = this.known.get(n.address)?.bridgeUrl
-      peers.push({ address: n.key.bytes, bridgeUrl: url ? ascii(url) : undefined })
+      peers.push({
+        address: n.key.bytes,
+        bridgeUrl: url ? ascii(url) : undefined,
+        peers: n.view.filter((k) => k.hex !== to).map((k) => k.bytes),
+      })
     }
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
     const target = this.neighbours.get(to)?.key

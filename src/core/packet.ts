@@ -44,6 +44,11 @@ export interface PexEntry {
    * receiver: how peers find their nearest peers (Kademlia's FIND_NODE, gossiped).
    */
   hint?: boolean
+  /**
+   * That neighbour's own neighbours, as the sender knows them: two hops of lookahead
+   * for the receiver's routing (three hops from the receiver).
+   */
+  peers?: Uint8Array[]
 }
 
 /**
@@ -85,8 +90,13 @@ export function encodePacket(p: Packet): Uint8Array {
       if (p.peers.length > MAX_PEX_ENTRIES) throw new RangeError('too many pex entries')
       w.u8(p.degree).u8(p.capacity).u8(p.peers.length)
       for (const e of p.peers) {
-        w.bytes(e.address).u8((e.bridgeUrl ? 1 : 0) | (e.hint ? 2 : 0))
+        w.bytes(e.address).u8((e.bridgeUrl ? 1 : 0) | (e.hint ? 2 : 0) | (e.peers ? 4 : 0))
         if (e.bridgeUrl) w.short(e.bridgeUrl)
+        if (e.peers) {
+          if (e.peers.length > MAX_PEX_ENTRIES) throw new RangeError('too many pex sub-entries')
+          w.u8(e.peers.length)
+          for (const a of e.peers) w.bytes(a)
+        }
       }
       if (p.tree) {
         w.u8(TREE_MARK).bytes(p.tree.root).u8(p.tree.dist).u8(p.tree.parent ? 1 : 0)
@@ -135,9 +145,16 @@ export function decodePacket(bytes: Uint8Array): Packet {
       for (let i = 0; i < n; i++) {
         const address = r.take(ADDRESS_BYTES)
         const flag = r.u8()
-        if (flag > 3) throw malformed('packet: bad pex flag')
-        const bridgeUrl = flag & 1 ? r.short() : undefined
-        peers.push(flag & 2 ? { address, bridgeUrl, hint: true } : { address, bridgeUrl })
+        if (flag > 7) throw malformed('packet: bad pex flag')
+        const entry: PexEntry = { address, bridgeUrl: flag & 1 ? r.short() : undefined }
+        if (flag & 2) entry.hint = true
+        if (flag & 4) {
+          const count = r.u8()
+          if (count > MAX_PEX_ENTRIES) throw malformed('packet: too many pex sub-entries')
+          entry.peers = []
+          for (let j = 0; j < count; j++) entry.peers.push(r.take(ADDRESS_BYTES))
+        }
+        peers.push(entry)
       }
       p = { type, degree, capacity, peers }
       if (r.remaining > 0) {

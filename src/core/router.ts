@@ -54,9 +54,13 @@ export function bestNextHop(
   return best
 }
 
-/** The closest to `target` of `n` itself and its neighbours (one hop of lookahead), leaving out ourselves. */
+/**
+ * The closest to `target` of `n` itself, its neighbours and theirs (two hops of
+ * lookahead from peer exchange), leaving out ourselves.
+ */
 function reach(self: AddrKey, target: AddrKey, n: Neighbour): AddrKey {
   let best = n.key
   for (const m of n.view) if (m.hex !== self.hex && compareXor(target, m, best) < 0) best = m
+  for (const m of n.farView) if (m.hex !== self.hex && compareXor(target, m, best) < 0) best = m
   return best
 }

@@ -25,10 +25,17 @@ const bridgeUrl = fc.oneof(
   fc.webUrl().map((u) => Uint8Array.from(u.replace(/^http/, 'ws').slice(0, 255), (c) => c.charCodeAt(0) & 0x7f)),
   fc.uint8Array({ maxLength: 255 }),
 )
-const pexEntry: fc.Arbitrary<PexEntry> = record({
-  address: bytes(20),
-  bridgeUrl: fc.option(bridgeUrl, { nil: undefined }),
-})
+const pexEntry: fc.Arbitrary<PexEntry> = fc.oneof(
+  record({
+    address: bytes(20),
+    bridgeUrl: fc.option(bridgeUrl, { nil: undefined }),
+  }),
+  record({
+    address: bytes(20),
+    bridgeUrl: fc.option(bridgeUrl, { nil: undefined }),
+    peers: fc.array(bytes(20), { maxLength: 8 }),
+  }),
+)
 
 const packetArb: fc.Arbitrary<Packet> = fc.oneof(
   record({ type: fc.constant('msg' as const), hops: u8, envelope: fc.uint8Array({ maxLength: 600 }) }),
@@ -161,12 +168,12 @@ describe('packet codec', () => {
     )
   })
 
-  test('a pex entry count over 64 or a flag over 3 (bit 0 bridge URL, bit 1 hint) is ERR_MALFORMED even when the bytes are there', () => {
+  test('a pex entry count over 64 or a flag over 7 (bit 0 bridge URL, bit 1 hint, bit 2 neighbour list) is ERR_MALFORMED even when the bytes are there', () => {
     const entries = (n: number) => Array.from({ length: n }, () => [...new Uint8Array(20), 0]).flat()
     assert.equal(tryDecodePacket(Uint8Array.from([4, 1, 6, 65, ...entries(65)])), 'malformed')
     assert.notEqual(tryDecodePacket(Uint8Array.from([4, 1, 6, 64, ...entries(64)])), 'malformed')
     fc.assert(
-      fc.property(fc.integer({ min: 4, max: 255 }), (flag) => {
+      fc.property(fc.integer({ min: 8, max: 255 }), (flag) => {
         assert.equal(tryDecodePacket(Uint8Array.from([4, 1, 6, 1, ...new Uint8Array(20), flag, 0])), 'malformed')
       }),
     )
