@@ -116,8 +116,10 @@ test('a tracker that rewrites SDP in offers and answers: the fingerprint binding
   try {
     const failed: Promise<PeerweaveError>[] = [a, b].map((s) => nextWarning(s, 'ERR_HANDSHAKE', 60_000))
     const [wa, wb] = await Promise.all(failed)
-    assert.match(wa!.message, /bad signature|binding/)
-    assert.match(wb!.message, /bad signature|binding/)
+    // The first side to check the binding fails it and hangs up; the other may see the close first.
+    const messages = [wa!.message, wb!.message]
+    for (const m of messages) assert.match(m, /bad signature|binding|closed during the handshake/)
+    assert.ok(messages.some((m) => /bad signature/.test(m)), messages.join(' / '))
     assert.ok(mitm.rewrites >= 2, `the proxy rewrote ${mitm.rewrites} SDPs`)
     assert.deepEqual(connects, [], 'no link through the tampered signalling')
     // Both stay up: an honest third peer bridging them carries their messages.
