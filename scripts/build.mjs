@@ -38,6 +38,9 @@ const browser = {
     buffer: join(shims, 'buffer-lite.js'),
     debug: join(shims, 'debug.cjs'),
     'readable-stream': join(shims, 'stream-lite.cjs'),
+    events: join(shims, 'events-lite.cjs'),
+    // Private swarms use WebCrypto AES-GCM in browsers; see the stub for why.
+    '@noble/ciphers/aes.js': join(shims, 'noble-aes-stub.js'),
   },
   // Nothing may stay external in a browser bundle: an unresolved Node built-in fails the build.
   metafile: true,

@@ -13,16 +13,44 @@ export interface AddrKey {
 
 const HEX = /^[0-9a-f]{40}$/
 
+/**
+ * Its hex is computed on first use only: peer exchange brings dozens of addresses
+ * per packet that routing compares by their 64-bit prefix and never prints.
+ */
+class Key implements AddrKey {
+  private cachedHex: string | undefined
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly hi: number,
+    readonly lo: number,
+    hex: string | undefined,
+  ) {
+    this.cachedHex = hex
+  }
+
+  get hex(): string {
+    if (this.cachedHex === undefined) {
+      let h = ''
+      for (let i = 0; i < this.bytes.length; i++) h += this.bytes[i]!.toString(16).padStart(2, '0')
+      this.cachedHex = h
+    }
+    return this.cachedHex
+  }
+}
+
 export function keyFromBytes(bytes: Uint8Array, hex?: string): AddrKey {
   const b = bytes
   const hi = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0
   const lo = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>> 0
-  let h = hex
-  if (h === undefined) {
-    h = ''
-    for (let i = 0; i < b.length; i++) h += b[i]!.toString(16).padStart(2, '0')
-  }
-  return { hex: h, bytes: b, hi, lo }
+  return new Key(b, hi, lo, hex || undefined)
+}
+
+/** Same address? (compares the 64-bit prefix first, so no hex is needed). */
+export function sameKey(a: AddrKey, b: AddrKey): boolean {
+  if (a.hi !== b.hi || a.lo !== b.lo) return false
+  for (let i = 8; i < a.bytes.length; i++) if (a.bytes[i] !== b.bytes[i]) return false
+  return true
 }
 
 export function keyFromHex(hex: string): AddrKey {

@@ -1,4 +1,4 @@
-import { type AddrKey, compareXor, keyFromBytes, keyFromHex } from './addr-key.js'
+import { type AddrKey, compareXor, keyFromBytes, keyFromHex, sameKey } from './addr-key.js'
 import { equalBytes, fromHex, toHex } from './bytes.js'
 import {
   type ContentType,
@@ -828,8 +828,8 @@ export class MeshNode {
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
       for (const a of e.peers ?? []) {
-        const far = toHex(a)
-        if (far !== this.address) n.farView.push(this.internKey(far))
+        const far = keyFromBytes(a)
+        if (!sameKey(far, this.key)) n.farView.push(far)
       }
       this.known.saw(key, now, e.bridgeUrl ? fromAscii(e.bridgeUrl) : undefined)
     }

@@ -1,4 +1,4 @@
-import { type AddrKey, compareXor } from './addr-key.js'
+import { type AddrKey, compareXor, sameKey } from './addr-key.js'
 import type { Neighbour } from './neighbour.js'
 
 /**
@@ -60,7 +60,7 @@ export function bestNextHop(
  */
 function reach(self: AddrKey, target: AddrKey, n: Neighbour): AddrKey {
   let best = n.key
-  for (const m of n.view) if (m.hex !== self.hex && compareXor(target, m, best) < 0) best = m
-  for (const m of n.farView) if (m.hex !== self.hex && compareXor(target, m, best) < 0) best = m
+  for (const m of n.view) if (compareXor(target, m, best) < 0 && !sameKey(m, self)) best = m
+  for (const m of n.farView) if (compareXor(target, m, best) < 0 && !sameKey(m, self)) best = m
   return best
 }
