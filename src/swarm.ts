@@ -20,6 +20,7 @@ import type { LinkOptions } from './transport/options.js'
 import { createRtcDialer, type RtcDialer } from './transport/rtc-link.js'
 import type { WebSocketConstructor } from './transport/ws-link.js'
 import { resolveAllow } from './swarm/allow.js'
+import { Batcher, decodeBatch } from './swarm/batch.js'
 import { BridgeDialer } from './swarm/bridge-dialer.js'
 import { Defense } from './swarm/defense.js'
 import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
@@ -112,6 +113,8 @@ export class Swarm extends EventEmitter {
   protected readonly bridges: BridgeDialer
   /** Stored peers with no bridge URL: handed to the core once a first link is up (they are reached through the mesh). */
   private storedMeshPeers: { address: Address }[] = []
+  /** Broadcasts and direct sends that pile up behind a signature in flight go out together (swarm/batch.ts). */
+  private readonly batcher: Batcher
 
   constructor(topic: string, options: SwarmOptions = {}) {
     super()
@@ -129,6 +132,7 @@ export class Swarm extends EventEmitter {
     this.membership = keys ? createMembership(keys.linkKey) : undefined
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
     this.maxLinkBytes = maxMessageBytes + 4096
+    this.batcher = new Batcher(Math.min(MAX_BATCH_BYTES, maxMessageBytes))
     const { maxHopLimit, ...limits } = options.limits ?? {}
     const resolvedLimits = resolveLinkLimits(limits)
     // The byte bucket must hold the largest message, or that message could never pass.
@@ -311,12 +315,16 @@ export class Swarm extends EventEmitter {
 
   async broadcast(data: Data, opts: { type?: string } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
-    await this.run(() => this.node.broadcast(body, { contentType, tag: tagBytes(opts.type) }))
+    await this.batcher.push('', { contentType, body, tag: tagBytes(opts.type) }, (m) =>
+      this.run(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag })),
+    )
   }
 
   async sendDirect(address: Address, data: Data, opts: { type?: string } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
-    await this.run(() => this.node.direct(address, body, { contentType, tag: tagBytes(opts.type) }))
+    await this.batcher.push(address, { contentType, body, tag: tagBytes(opts.type) }, (m) =>
+      this.run(() => this.node.direct(address, m.body, { contentType: m.contentType, tag: m.tag })),
+    )
   }
 
   /** To neighbours only, never relayed (js2p's whisper). */
@@ -517,6 +525,7 @@ export class Swarm extends EventEmitter {
   }
 
   private deliver(d: Delivery): void {
+    if (d.contentType === 'batch') return this.deliverBatch(d)
     let data: Data
     try {
       data = decodeData(d.contentType, d.body)
@@ -543,10 +552,30 @@ export class Swarm extends EventEmitter {
     this.emit('message', msg)
   }
 
+  /** Several application messages under one signature: each is delivered as if it came alone. */
+  private deliverBatch(d: Delivery): void {
+    let items: ReturnType<typeof decodeBatch>
+    try {
+      if (d.purpose !== 'data') throw new PeerweaveError('ERR_MALFORMED', `a batch cannot be a ${d.purpose}`)
+      items = decodeBatch(d.body)
+    } catch (err) {
+      return this.warn(asError(err, 'ERR_MALFORMED', `bad batch from ${d.from}`))
+    }
+    for (const [i, item] of items.entries()) this.deliver({ ...d, ...item, id: `${d.id}:${i}` })
+  }
+
   protected warn(err: PeerweaveError): void {
     if (this.listenerCount('warning') > 0) this.emit('warning', err)
   }
 }
+
+/**
+ * Largest batch body. 256 KiB (16 frames) spreads one signature over up to 255
+ * messages of 1 KiB or 15 of 16 KiB (a 16 KiB stream: 0.48 of the raw channel with
+ * 64 KiB batches, 0.57 with 256 KiB, measured by `npm run bench`). A batch only forms
+ * behind a backlog, where messages wait anyway; a full one holds a link ~6 ms at 40 MB/s.
+ */
+const MAX_BATCH_BYTES = 256 * 1024
 
 function tagBytes(type: string | undefined): Uint8Array {
   if (type === undefined) return new Uint8Array(0)

@@ -25,12 +25,15 @@ export const MESSAGE_DOMAIN = Uint8Array.from([...ascii('peerweave-msg-v1'), 0])
 
 export type Kind = 'broadcast' | 'direct' | 'whisper'
 export type Purpose = 'data' | 'request' | 'reply' | 'signal' | 'gather'
-/** How the body bytes are to be read: raw bytes, UTF-8 text or UTF-8 JSON. */
-export type ContentType = 'bytes' | 'text' | 'json'
+/**
+ * How the body bytes are to be read: raw bytes, UTF-8 text, UTF-8 JSON, or a batch
+ * of such messages under one signature (src/swarm/batch.ts; the core never looks inside).
+ */
+export type ContentType = 'bytes' | 'text' | 'json' | 'batch'
 
 const KINDS: readonly Kind[] = ['broadcast', 'direct', 'whisper']
 const PURPOSES: readonly Purpose[] = ['data', 'request', 'reply', 'signal', 'gather']
-const CONTENT_TYPES: readonly ContentType[] = ['bytes', 'text', 'json']
+const CONTENT_TYPES: readonly ContentType[] = ['bytes', 'text', 'json', 'batch']
 
 export interface Envelope {
   kind: Kind
@@ -78,10 +81,19 @@ function checkShape(e: UnsignedEnvelope): void {
     throw new RangeError('timestamp out of range')
 }
 
+/**
+ * Encoded length of every field but the signature. Writers sized exactly hand their
+ * buffer over without a final copy, and a body may be up to 1 MiB.
+ */
+function signedLength(e: UnsignedEnvelope): number {
+  const fixed = 4 + MESSAGE_ID_BYTES + PUBLIC_KEY_BYTES + 6 + 1 + 1 + 4
+  return fixed + (e.target?.length ?? 0) + (e.ref?.length ?? 0) + e.tag.length + e.body.length
+}
+
 /** The exact bytes the origin signs: the domain prefix, then every field but the signature. */
 export function signedBytes(e: UnsignedEnvelope): Uint8Array {
   checkShape(e)
-  const w = new Writer(MESSAGE_DOMAIN.length + 96 + e.body.length)
+  const w = new Writer(MESSAGE_DOMAIN.length + signedLength(e))
   w.bytes(MESSAGE_DOMAIN)
   writeSigned(w, e)
   return w.finish()
@@ -90,7 +102,7 @@ export function signedBytes(e: UnsignedEnvelope): Uint8Array {
 export function encodeEnvelope(e: Envelope): Uint8Array {
   checkShape(e)
   if (e.signature.length !== SIGNATURE_BYTES) throw new RangeError('signature must be 64 bytes')
-  const w = new Writer(160 + e.body.length)
+  const w = new Writer(signedLength(e) + SIGNATURE_BYTES)
   writeSigned(w, e)
   w.bytes(e.signature)
   return w.finish()

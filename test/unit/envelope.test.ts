@@ -18,7 +18,7 @@ import { PeerweaveError } from '../../src/core/errors.js'
 const MAX_BODY = 4096
 const KINDS: Kind[] = ['broadcast', 'direct', 'whisper']
 const PURPOSES: Purpose[] = ['data', 'request', 'reply', 'signal', 'gather']
-const CONTENT_TYPES: ContentType[] = ['bytes', 'text', 'json']
+const CONTENT_TYPES: ContentType[] = ['bytes', 'text', 'json', 'batch']
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length })
 
@@ -133,7 +133,7 @@ describe('envelope codec: round trips', () => {
         const changed: Envelope[] = [
           { ...e, hopLimit: (e.hopLimit + 1) % 256 },
           { ...e, timestampMs: e.timestampMs === 0 ? 1 : e.timestampMs - 1 },
-          { ...e, contentType: CONTENT_TYPES[(CONTENT_TYPES.indexOf(e.contentType) + 1) % 3]! },
+          { ...e, contentType: CONTENT_TYPES[(CONTENT_TYPES.indexOf(e.contentType) + 1) % CONTENT_TYPES.length]! },
           { ...e, id: e.id.map((b, i) => (i === pick % 16 ? b ^ 1 : b)) },
           { ...e, originKey: e.originKey.map((b, i) => (i === pick % 32 ? b ^ 0x80 : b)) },
           { ...e, body: Uint8Array.from([...e.body, 0]) },
@@ -256,7 +256,7 @@ describe('envelope codec: untrusted input', () => {
     fc.assert(
       fc.property(envelopeArb, fc.integer({ min: 0, max: 3 }), fc.nat(255), (e, field, value) => {
         const encoded = encodeEnvelope(e).slice()
-        const limits = [1, 3, 5, 3] // version must be 1; then the count of kinds, purposes, content types
+        const limits = [1, 3, 5, 4] // version must be 1; then the count of kinds, purposes, content types
         const valid = field === 0 ? value === 1 : value < limits[field]!
         fc.pre(!valid)
         encoded[field] = value
