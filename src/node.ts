@@ -1,13 +1,17 @@
 /**
  * Node entry: the same API as the browser entry, with the platform filled in:
- * @roamhq/wrtc for WebRTC, `ws` for trackers and bridges, the bridge server for
- * `listen`, and a JSON file in the `storage` directory for the peer store.
+ * @roamhq/wrtc for WebRTC, `ws` for trackers and bridges, node:crypto for ed25519
+ * (crypto/node-ed25519.ts), the bridge server for `listen`, and a JSON file in the
+ * `storage` directory for the peer store.
  */
 import wrtc from '@roamhq/wrtc'
 import WebSocket from 'ws'
 import { resolveListenOptions } from './bridge/options.js'
 import { BridgeServer } from './bridge/server.js'
 import { PeerweaveError } from './core/errors.js'
+import type { CryptoSuite } from './core/types.js'
+import type { Ed25519 } from './crypto/ed25519.js'
+import { createNodeCryptoSuite, createNodeEd25519, type NodeEd25519 } from './crypto/node-ed25519.js'
 import { FilePeerStore } from './store/file-store.js'
 import type { PeerStore } from './store/types.js'
 import { Swarm as BaseSwarm } from './swarm.js'
@@ -17,6 +21,10 @@ import type { WebSocketConstructor } from './transport/ws-link.js'
 export * from './index.js'
 export type { ListenOptions } from './bridge/options.js'
 export { FilePeerStore } from './store/file-store.js'
+export { createNodeCryptoSuite, createNodeEd25519, type NodeEd25519 } from './crypto/node-ed25519.js'
+
+// One per process, made on first use (nothing happens at import time); its key cache is shared.
+let nodeEd25519: NodeEd25519 | undefined
 
 /**
  * A topic swarm (see the base class in `swarm.ts` for the API) that can also
@@ -66,6 +74,12 @@ export class Swarm extends BaseSwarm {
   /** With `listen`, start only once the bridge URL is known, so every HELLO and peer exchange carries it. */
   protected override start(): void {
     if (this.options.listen === undefined) super.start()
+  }
+
+  /** node:crypto signs and verifies without WebCrypto's overhead and thread-pool round trips (node-ed25519.ts). */
+  protected override platformCrypto(): { ed25519: Ed25519; suite: CryptoSuite } {
+    nodeEd25519 ??= createNodeEd25519()
+    return { ed25519: nodeEd25519, suite: createNodeCryptoSuite(nodeEd25519) }
   }
 
   protected override createPeerStore(): PeerStore | undefined {

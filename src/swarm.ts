@@ -4,6 +4,7 @@ import { invalidArg, PeerweaveError } from './core/errors.js'
 import { type Delivery, MeshNode } from './core/node.js'
 import type { LinkReason } from './core/signal-codec.js'
 import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
+import type { Ed25519 } from './crypto/ed25519.js'
 import { Identity } from './crypto/identity.js'
 import { resolveLinkLimits } from './core/link-guard.js'
 import { createBodySeal } from './crypto/seal.js'
@@ -120,14 +121,16 @@ export class Swarm extends EventEmitter {
     super()
     checkSwarmOptions(topic, options)
     this.options = options
-    this.identity = options.identity ?? Identity.generate()
+    const platform = this.platformCrypto()
+    this.identity = options.identity ?? Identity.generate(platform ? { ed25519: platform.ed25519 } : {})
     this.address = this.identity.address
     const infoHash = topicInfoHash(topic, options.secret)
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     // Private swarms seal every body and prove the secret on every link (src/crypto/swarm-key.ts).
     const keys = options.secret !== undefined ? deriveSwarmKeys(topic, options.secret) : undefined
-    const crypto: CryptoSuite = keys ? { ...createCryptoSuite(), seal: createBodySeal(keys.sealKey) } : createCryptoSuite()
+    const suite = platform?.suite ?? createCryptoSuite()
+    const crypto: CryptoSuite = keys ? { ...suite, seal: createBodySeal(keys.sealKey) } : suite
     this.crypto = crypto
     this.membership = keys ? createMembership(keys.linkKey) : undefined
     const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
@@ -256,6 +259,16 @@ export class Swarm extends EventEmitter {
    * The peer store backend: `peerStore`, else (browser) localStorage under the
    * `storage` key prefix. The Node entry overrides this with a file in `storage`.
    */
+  /**
+   * The ed25519 implementation for the identity a swarm generates, and the suite that
+   * checks messages and handshakes: by default WebCrypto (noble where it is missing);
+   * an entry may inject its platform's own (the Node entry: node:crypto, see
+   * crypto/node-ed25519.ts). Called from the constructor: must not use instance fields.
+   */
+  protected platformCrypto(): { ed25519: Ed25519; suite: CryptoSuite } | undefined {
+    return undefined
+  }
+
   protected createPeerStore(): PeerStore | undefined {
     if (this.options.peerStore) return this.options.peerStore
     return this.options.storage ? browserPeerStore(this.options.storage, this.identifier) : undefined

@@ -20,8 +20,8 @@ export const SECRET_KEY_BYTES = 32
 /** Length of an ed25519 signature in bytes. */
 export const SIGNATURE_BYTES = 64
 
-/** Which implementation does the work. */
-export type Ed25519Backend = 'webcrypto' | 'noble'
+/** Which implementation does the work ('node': node:crypto, injected by the Node entry, see node-ed25519.ts). */
+export type Ed25519Backend = 'webcrypto' | 'noble' | 'node'
 
 /** Options of `createEd25519`. */
 export interface Ed25519Options {
