@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import { parseArgs } from 'node:util'
 import { broadcast } from './perf/broadcast.js'
+import { chromiumCrypto } from './perf/chromium.js'
 import { cryptoRates } from './perf/crypto.js'
 import { join } from './perf/join.js'
 import { latency } from './perf/latency.js'
@@ -62,6 +63,12 @@ const out: Record<string, unknown> = {
 if (only.has('crypto')) {
   log('crypto')
   out.crypto = await cryptoRates(quick ? 250 : 600)
+  log('crypto in Chromium')
+  try {
+    out.cryptoChromium = (await chromiumCrypto(quick ? 250 : 600)) ?? 'skipped: no Chromium'
+  } catch (err) {
+    out.cryptoChromium = `failed: ${(err as Error).message.split('\n')[0]}`
+  }
 }
 
 if (only.has('throughput')) {
@@ -199,4 +206,63 @@ function printTables(o: Record<string, unknown>): void {
       }
     console.table(rows)
   }
+  const c = o.crypto as Record<string, unknown> | undefined
+  if (c) {
+    const rows: Record<string, unknown> = {}
+    const add = (where: string, f: unknown) => {
+      if (!f || typeof f !== 'object') return
+      for (const [k, v] of Object.entries(f as Record<string, unknown>))
+        if (v && typeof v === 'object' && 'signPerSec' in v) rows[`${where} ${k}`] = v
+    }
+    add('Node', c)
+    add('Chromium', o.cryptoChromium)
+    console.table(rows)
+  }
+  const b = o.broadcast as Record<string, unknown> | undefined
+  if (b) {
+    const rows: Record<string, unknown> = {}
+    for (const [peers, f] of Object.entries(b)) {
+      if (typeof f !== 'object' || f === null) continue
+      const x = f as { raw: BroadcastRow; peerweave: BroadcastRow; rateRatio: number }
+      for (const side of ['raw', 'peerweave'] as const)
+        rows[`${peers} peers ${side}`] = {
+          'last peer p50 ms': x[side].lastPeerP50Ms,
+          'p99 ms': x[side].lastPeerP99Ms,
+          'msgs/s': x[side].rate.msgsPerSec,
+          lost: x[side].lost,
+          'cpu cores': x[side].cpuCores,
+        }
+    }
+    console.table(rows)
+  }
+  const j = o.join as
+    | Record<
+        string,
+        {
+          firstNeighbourP50Ms: number
+          meshMs: number
+          connect: Record<string, { p50Ms: number; stalls: number; samples: number }>
+        }
+      >
+    | undefined
+  if (j) {
+    const rows: Record<string, unknown> = {}
+    for (const [rtc, f] of Object.entries(j))
+      rows[rtc] = {
+        'first neighbour p50 ms': f.firstNeighbourP50Ms,
+        'mesh of 12 ms': f.meshMs,
+        'raw link p50 ms': f.connect.raw!.p50Ms,
+        'pw link p50 ms': f.connect.peerweave!.p50Ms,
+        'stalls >1 s': `${f.connect.raw!.stalls + f.connect.peerweave!.stalls}/${f.connect.raw!.samples + f.connect.peerweave!.samples}`,
+      }
+    console.table(rows)
+  }
+}
+
+interface BroadcastRow {
+  lastPeerP50Ms: number
+  lastPeerP99Ms: number
+  rate: { msgsPerSec: number }
+  lost: number
+  cpuCores: number
 }

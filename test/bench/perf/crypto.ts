@@ -1,10 +1,11 @@
 /**
  * Ed25519 sign and verify per second in Node, over 1 KiB messages (a typical
- * envelope), through peerweave's own wrapper (`createEd25519`): WebCrypto awaited one
- * at a time (what one sender's path costs) and 64 at a time (what the threadpool
- * gives on this machine), and noble.
+ * envelope), through peerweave's own wrappers: node:crypto (what the Node entry
+ * uses), WebCrypto awaited one at a time (what one sender's path costs) and 64 at a
+ * time (what the thread pool gives on this machine), and noble (the fallback).
  */
 import { createEd25519, type Ed25519 } from '../../../src/crypto/ed25519.js'
+import { createNodeEd25519 } from '../../../src/crypto/node-ed25519.js'
 import { round } from './util.js'
 
 export interface CryptoRates {
@@ -14,6 +15,7 @@ export interface CryptoRates {
 
 export interface CryptoFigures {
   messageBytes: number
+  nodeCrypto: CryptoRates
   webcrypto: CryptoRates
   webcryptoConcurrent64: CryptoRates
   noble: CryptoRates
@@ -49,6 +51,7 @@ export async function cryptoRates(ms: number): Promise<CryptoFigures> {
   const noble = createEd25519({ prefer: 'noble' })
   return {
     messageBytes: 1024,
+    nodeCrypto: await rates(createNodeEd25519(), ms, 1),
     webcrypto: await rates(web, ms, 1),
     webcryptoConcurrent64: await rates(web, ms, 64),
     noble: await rates(noble, ms, 1),
