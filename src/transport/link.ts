@@ -27,7 +27,10 @@ export interface Link {
   readonly kind: TransportKind
   readonly direction: Direction
   readonly remote: RemotePeer
-  /** Bytes queued but not yet handed to the network. */
+  /**
+   * Bytes queued but not yet handed to the network: an upper bound that may lag a
+   * draining carrier (FramedLink asks the carrier only near its high-water mark).
+   */
   readonly bufferedAmount: number
   /**
    * Queue one message (any size up to the link's maxMessageBytes: it is chunked
