@@ -114,6 +114,8 @@ export class Swarm extends EventEmitter {
   protected readonly bridges: BridgeDialer
   /** Stored peers with no bridge URL: handed to the core once a first link is up (they are reached through the mesh). */
   private storedMeshPeers: { address: Address }[] = []
+  /** The last application send waiting for room on the links (undefined: none waits). */
+  private pacing: Promise<void> | undefined
   /** Broadcasts and direct sends that pile up behind a signature in flight go out together (swarm/batch.ts). */
   private readonly batcher: Batcher
 
@@ -171,6 +173,7 @@ export class Swarm extends EventEmitter {
       },
       rtc,
       this.tracker,
+      { maxPacketBytes: this.maxLinkBytes },
     )
     this.node = new MeshNode(
       this.identity,
@@ -305,6 +308,7 @@ export class Swarm extends EventEmitter {
         this.links.trackerOffer(s.trackerUrl, s.peerId, s.offerId, s.sdp)
         this.reschedule()
       })
+      this.tracker.on('update', (u) => this.links.trackerUpdate(u.trackerUrl, u.complete + u.incomplete))
       this.tracker.on('answer', (s) => {
         this.links.trackerAnswer(s.peerId, s.offerId, s.sdp)
         this.reschedule()
@@ -329,27 +333,29 @@ export class Swarm extends EventEmitter {
   async broadcast(data: Data, opts: { type?: string } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
     await this.batcher.push('', { contentType, body, tag: tagBytes(opts.type) }, (m) =>
-      this.run(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag })),
+      this.paced(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag })),
     )
   }
 
   async sendDirect(address: Address, data: Data, opts: { type?: string } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
     await this.batcher.push(address, { contentType, body, tag: tagBytes(opts.type) }, (m) =>
-      this.run(() => this.node.direct(address, m.body, { contentType: m.contentType, tag: m.tag })),
+      this.paced(() => this.node.direct(address, m.body, { contentType: m.contentType, tag: m.tag })),
     )
   }
 
   /** To neighbours only, never relayed (js2p's whisper). */
   async whisper(data: Data, opts: { type?: string } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
-    await this.run(() => this.node.whisper(body, { contentType, tag: tagBytes(opts.type) }))
+    await this.paced(() => this.node.whisper(body, { contentType, tag: tagBytes(opts.type) }))
   }
 
   /** Ask one peer and await its reply(). Rejects ERR_TIMEOUT, ERR_UNREACHABLE or ERR_CLOSED. */
   async request(address: Address, data: Data, opts: { timeoutMs?: number; type?: string } = {}): Promise<Data> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
     const { contentType, body } = encodeData(data)
+    // Requests wait for room like other sends, but do not hold later sends until their reply.
+    await this.links.writable()
     const reply = await this.run(() =>
       this.node.request(address, body, timeoutMs, { contentType, tag: tagBytes(opts.type) }),
     )
@@ -363,6 +369,7 @@ export class Swarm extends EventEmitter {
   ): Promise<{ from: Address; data: Data; metadata: JsonValue | undefined }[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
     const { contentType, body } = encodeData(data)
+    await this.links.writable()
     const replies = await this.run(() =>
       this.node.requestAll(body, timeoutMs, {
         contentType,
@@ -455,6 +462,27 @@ export class Swarm extends EventEmitter {
     } finally {
       this.reschedule()
     }
+  }
+
+  /**
+   * Run an application send once the links have room: while some link has a backlog,
+   * sends queue up here in order and each waits for the backlogs to empty (at most
+   * SEND_WAIT_MS) and for the one before it to be handed over. Without a backlog a
+   * send goes at once, as before. `send()` still resolves once its message is handed
+   * to the links.
+   */
+  private paced<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.pacing === undefined && !this.links.backlogged) return this.run(fn)
+    const result = (this.pacing ?? Promise.resolve()).then(() => this.links.writable()).then(() => this.run(fn))
+    const tail = result.then(
+      () => {},
+      () => {},
+    )
+    this.pacing = tail
+    void tail.then(() => {
+      if (this.pacing === tail) this.pacing = undefined
+    })
+    return result
   }
 
   /** Keep one timer armed for the core's next deadline. */
@@ -556,7 +584,7 @@ export class Swarm extends EventEmitter {
       metadata: this.peerInfo.get(d.from)?.metadata,
       reply: async (answer: Data) => {
         const { contentType, body } = encodeData(answer, 'reply')
-        await this.run(async () => {
+        await this.paced(async () => {
           if (d.purpose === 'request' || d.purpose === 'gather') await this.node.reply(d, body, { contentType })
           else await this.node.direct(d.from, body, { contentType })
         })

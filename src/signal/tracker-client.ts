@@ -50,9 +50,12 @@ export function createOfferId(
  * How periodic re-announces get offers: each tracker has its own jittered timer; when it
  * fires while we want peers, the client emits `wantOffers(trackerUrl, count)` and, unless
  * a listener announced to that tracker synchronously, sends a plain announce (no offers)
- * so we stay listed and other peers can still offer to us. Offers are never re-sent: an
- * offer belongs to one pending RTCPeerConnection that times out, so only the caller knows
- * whether it is still usable. On connect the same happens at once, with `event: 'started'`.
+ * so we stay listed and other peers can still offer to us. The client never re-sends an
+ * offer by itself: an offer belongs to one pending RTCPeerConnection, so only the caller
+ * knows whether it is still usable. The caller may pass the same offer (id and SDP) to
+ * later announces while that connection waits: it is remembered again and the first
+ * answer through any tracker wins (the swarm does so, see src/swarm/tracker-offers.ts).
+ * On connect the same happens at once, with `event: 'started'`.
  *
  * @example
  * const client = new TrackerClient({ urls: ['ws://127.0.0.1:8000'], infoHash, peerId, WebSocket })

@@ -5,10 +5,14 @@ import { encodePacket, type PexEntry } from '../core/packet.js'
 import type { LinkReason } from '../core/signal-codec.js'
 import type { Address } from '../core/types.js'
 import { ascii } from '../core/wire.js'
-import type { TrackerClient } from '../signal/tracker-client.js'
+import type { OfferInput, TrackerClient } from '../signal/tracker-client.js'
+import { DEFAULT_HIGH_WATER_MARK_BYTES } from '../transport/framed-link.js'
 import type { Link } from '../transport/link.js'
 import type { RtcDial, RtcDialer } from '../transport/rtc-link.js'
+import { AnnounceRetry } from './announce-retry.js'
 import { fromUtf8, utf8 } from './data.js'
+import { Outbox } from './outbox.js'
+import { TrackerOffers } from './tracker-offers.js'
 
 /**
  * Owns every transport object of one swarm: open links, WebRTC dials in flight
@@ -33,9 +37,15 @@ export interface LinkManagerHost {
   linkError?(address: Address, err: PeerweaveError): void
 }
 
-/** Tracker offers unanswered this long are cancelled, freeing room for fresh ones (a refused offer is never answered). */
-const OFFER_TTL_MS = 15_000
-const MAX_TRACKER_OFFERS = 4
+/** Sizes of the per-link send backlog (see outbox.ts). */
+export interface LinkManagerLimits {
+  /** The largest packet a link carries (the links' maxMessageBytes). */
+  maxPacketBytes: number
+}
+/** Packets of this many maximum-size messages may wait per link beyond what the link holds itself. */
+const BACKLOG_MESSAGES = 8
+/** How long an application send waits for the links' backlogs to empty before it goes anyway. */
+export const SEND_WAIT_MS = 5000
 /** An outbound link the remote closes sooner than this after opening counts as refused: back off. */
 const REFUSED_WITHIN_MS = 3000
 /** A refused inbound bridge link gets a referral and a goodbye, then this long to hang up itself. */
@@ -43,19 +53,64 @@ const REFUSAL_LINGER_MS = 2000
 /** Peers named in a referral. */
 const REFERRAL_PEERS = 8
 
+/**
+ * One link being set up with a peer. The core abandons an attempt when it keeps a
+ * crossed one instead (both sides dialled at once); the abandoned attempt then fails
+ * with ERR_CLOSED, and that failure must not touch the attempt that replaced it.
+ */
+interface Attempt {
+  cancel(): void
+  direction: 'in' | 'out'
+  startedAt: number
+}
+
+/**
+ * Answers to each other's tracker offers cross within a tracker round trip. An answer
+ * from a peer whose own offer we answered longer ago than this means it did not take
+ * our answer (it was full, or kept another attempt): ours can only time out.
+ */
+const CROSSED_WITHIN_MS = 3000
+
 export class LinkManager {
   readonly links = new Map<Address, Link>()
   private readonly meshDials = new Map<Address, RtcDial>()
-  private readonly cancels = new Map<Address, () => void>()
-  private readonly trackerOffers = new Map<string, { dial: RtcDial; timer: ReturnType<typeof setTimeout> }>()
+  private readonly attempts = new Map<Address, Attempt>()
+  readonly trackerOffers: TrackerOffers
   private readonly openedAt = new WeakMap<Link, number>()
+  private readonly outboxes = new Map<Link, Outbox>()
+  /** Outboxes with a backlog, and the senders waiting for them to empty. */
+  private readonly busy = new Set<Outbox>()
+  private waiters: (() => void)[] = []
+  private readonly feedBytes: number
+  private readonly backlogBytes: number
+  private readonly retry: AnnounceRetry
   private closed = false
 
   constructor(
     private readonly host: LinkManagerHost,
     private rtc: RtcDialer | undefined,
     private readonly tracker: TrackerClient | undefined,
-  ) {}
+    limits: LinkManagerLimits = { maxPacketBytes: 1024 * 1024 + 4096 },
+  ) {
+    this.trackerOffers = new TrackerOffers({
+      warn: (err) => host.warn(err),
+      forget: (offerId) => tracker?.cancelOffer(offerId),
+    })
+    this.retry = new AnnounceRetry({
+      wanted: () => host.node().wantedLinks(),
+      announce: (url) => {
+        const wanted = host.node().wantedLinks()
+        this.offersForTracker(url, wanted, wanted).catch((err) => host.warn(asError(err, 'ERR_TRACKER', 'announce failed')))
+      },
+      unsend: (url) => this.trackerOffers.unsend(url),
+      random: Math.random,
+      now: Date.now,
+    })
+    // Two packets beyond the high-water mark keep the link busy while the next is fed, and
+    // stay well under the 4 × maxMessageBytes at which a link refuses.
+    this.feedBytes = DEFAULT_HIGH_WATER_MARK_BYTES + 2 * limits.maxPacketBytes
+    this.backlogBytes = BACKLOG_MESSAGES * limits.maxPacketBytes
+  }
 
   /** Use `rtc` for WebRTC dials from now on (one made with new link options); dials in flight keep theirs. */
   setRtc(rtc: RtcDialer | undefined): void {
@@ -65,27 +120,32 @@ export class LinkManager {
   /** Core asks for a link to `to` through mesh signalling. */
   dialThroughMesh(to: Address): void {
     if (!this.rtc) return this.fail(to, new PeerweaveError('ERR_LINK', 'no WebRTC implementation to dial with'))
+    // No neighbour to carry the offer (a peer that knows others only from tracker offers):
+    // give the slot back before an RTCPeerConnection is spent on a request with no route.
+    if (this.links.size === 0) return this.host.node().linkFailed(to)
     const dial = this.rtc.dial(to)
+    const attempt = this.begin(to, dial.cancel, 'out')
     this.meshDials.set(to, dial)
-    this.cancels.set(to, dial.cancel)
     const reason = this.host.node().dialReasons.get(to) ?? 'plain'
     dial.offer
-      .then((sdp) => this.host.node().requestLink(to, utf8(sdp), reason))
-      .catch((err) => this.fail(to, err))
-    this.settle(to, dial.link, 'out')
+      .then((sdp) => {
+        if (this.attempts.get(to) === attempt) return this.host.node().requestLink(to, utf8(sdp), reason)
+      })
+      .catch((err) => this.fail(to, err, attempt))
+    this.settle(to, attempt, dial.link, 'out')
   }
 
   /** Core asks for a link to `to` that `dial` opens (a WebSocket dial to its bridge URL). */
   dialWith(to: Address, dial: (signal: AbortSignal) => Promise<Link>): void {
     const ac = new AbortController()
-    this.cancels.set(to, () => ac.abort())
+    const attempt = this.begin(to, () => ac.abort(), 'out')
     let link: Promise<Link>
     try {
       link = dial(ac.signal)
     } catch (err) {
       link = Promise.reject(err)
     }
-    this.settle(to, link, 'out')
+    this.settle(to, attempt, link, 'out')
   }
 
   /** A link request reached us through the mesh and the core admitted it: answer it. */
@@ -98,9 +158,13 @@ export class LinkManager {
       return this.fail(from, err)
     }
     const a = this.rtc.answer(sdp, from)
-    this.cancels.set(from, a.cancel)
-    a.answer.then((answer) => this.host.node().acceptLink(from, utf8(answer))).catch((err) => this.fail(from, err))
-    this.settle(from, a.link, 'in')
+    const attempt = this.begin(from, a.cancel, 'in')
+    a.answer
+      .then((answer) => {
+        if (this.attempts.get(from) === attempt) return this.host.node().acceptLink(from, utf8(answer))
+      })
+      .catch((err) => this.fail(from, err, attempt))
+    this.settle(from, attempt, a.link, 'in')
   }
 
   /** The answer to our mesh link request arrived. */
@@ -115,80 +179,123 @@ export class LinkManager {
     }
   }
 
-  /** Tracker wants fresh offers: make up to `count` WebRTC dials with no known peer yet. */
+  /**
+   * A tracker is due an announce while we want peers: send it our live offers again
+   * and make fresh ones only as the pool allows (see tracker-offers.ts). With nothing
+   * new to make, the announce goes out at once, so the tracker client sends no plain one.
+   */
   async offersForTracker(trackerUrl: string, count: number, numwant: number): Promise<void> {
     if (!this.rtc || !this.tracker || this.closed) return
-    const room = Math.max(0, Math.min(count, MAX_TRACKER_OFFERS - this.trackerOffers.size))
-    const offers: { offerId: string; sdp: string }[] = []
-    for (let i = 0; i < room; i++) {
-      const dial = this.rtc.dial()
-      const offerId = toHex(globalThis.crypto.getRandomValues(new Uint8Array(20)))
-      const timer = setTimeout(() => this.dropOffer(offerId), OFFER_TTL_MS)
-      this.trackerOffers.set(offerId, { dial, timer })
-      dial.link.catch(() => this.dropOffer(offerId))
-      try {
-        offers.push({ offerId, sdp: await dial.offer })
-      } catch (err) {
-        this.dropOffer(offerId)
-        this.host.warn(asError(err, 'ERR_LINK', 'could not create a WebRTC offer'))
-      }
-    }
-    if (!this.closed) this.tracker.announce({ numwant, offers, trackerUrl })
+    const { reused, fresh } = this.trackerOffers.select(this.rtc, trackerUrl, count, Date.now())
+    if (fresh.length === 0) return this.announce(trackerUrl, numwant, reused)
+    const made = await Promise.all(fresh)
+    if (this.closed) return
+    const offers = reused.filter((o) => this.trackerOffers.get(o.offerId) !== undefined)
+    for (const o of made) if (o) offers.push(o)
+    this.announce(trackerUrl, numwant, offers)
+  }
+
+  private announce(trackerUrl: string, numwant: number, offers: OfferInput[]): void {
+    if (this.tracker?.announce({ numwant, offers, trackerUrl })) this.retry.announced(trackerUrl, offers.length)
+  }
+
+  /** A tracker replied to an announce and counts `swarmSize` peers, us included (see announce-retry.ts). */
+  trackerUpdate(trackerUrl: string, swarmSize: number): void {
+    if (!this.closed && this.rtc && this.tracker) this.retry.update(trackerUrl, swarmSize)
   }
 
   /** Someone answered one of our tracker offers. */
   trackerAnswer(peerId: Uint8Array, offerId: string, sdp: string): void {
-    const entry = this.trackerOffers.get(offerId)
-    if (!entry) return
-    this.trackerOffers.delete(offerId)
-    clearTimeout(entry.timer)
+    if (!this.trackerOffers.get(offerId)) return
+    this.trackerOffers.alive()
+    this.retry.alive()
     const address = toHex(peerId)
     const node = this.host.node()
-    if (!node.admit(address, 'out', node.degree < node.lowDegree ? 'needy' : 'plain')) {
-      entry.dial.cancel()
-      return this.host.reschedule()
+    const ours = this.attempts.get(address)
+    if (ours?.direction === 'in' && Date.now() - ours.startedAt > CROSSED_WITHIN_MS) {
+      // Not a crossing but a leftover: it answered us, so it will never finish the link our
+      // old answer was for. Give that slot back and take this one, whatever the addresses.
+      this.abandon(address)
+      node.linkFailed(address)
     }
-    this.cancels.set(address, entry.dial.cancel)
+    // Refused (already linked, full, or a crossed attempt the core keeps instead): the
+    // offer was not used, so it stays in the pool and goes out again.
+    if (!node.admit(address, 'out', node.degree < node.lowDegree ? 'needy' : 'plain')) return this.host.reschedule()
+    const dial = this.trackerOffers.claim(offerId)!
+    const attempt = this.begin(address, dial.cancel, 'out')
     try {
-      entry.dial.accept(sdp)
+      dial.accept(sdp)
     } catch (err) {
-      return this.fail(address, err)
+      return this.fail(address, err, attempt)
     }
-    this.settle(address, entry.dial.link, 'out')
+    this.settle(address, attempt, dial.link, 'out')
   }
 
-  /** Someone offered through a tracker. */
+  /**
+   * Someone offered through a tracker. Two peers that join together offer to each
+   * other at once; the core's admit keeps the link dialled by the lower address on
+   * both sides (as for crossed mesh dials) and abandons the other attempt.
+   */
   trackerOffer(trackerUrl: string, peerId: Uint8Array, offerId: string, sdp: string): void {
     if (!this.rtc || !this.tracker) return
+    this.trackerOffers.alive()
+    this.retry.alive()
     const address = toHex(peerId)
     const node = this.host.node()
     node.learn(address)
+    // Answers to offers we just announced may be on their way, and refusing an answer
+    // costs its sender a slot until its handshake times out (10 s), while ignoring an
+    // offer costs nothing (it stays alive and goes to others). So without room for both,
+    // the lower address keeps its own offers and ignores this one, and the higher one
+    // answers: two needy peers that offer to each other at once link exactly once.
+    const expected = this.trackerOffers.expecting(Date.now())
+    if (expected > 0 && node.slotsUsed + expected >= node.options.maxPeers && node.address < address)
+      return this.host.reschedule()
     // A tracker only forwards offers of peers that want peers: treat them as needy.
     if (!node.admit(address, 'in', 'needy')) return this.host.reschedule()
     const a = this.rtc.answer(sdp, address)
-    this.cancels.set(address, a.cancel)
+    const attempt = this.begin(address, a.cancel, 'in')
     a.answer
-      .then((answer) => this.tracker?.answer({ trackerUrl, peerId, offerId }, answer))
-      .catch((err) => this.fail(address, err))
-    this.settle(address, a.link, 'in')
+      .then((answer) => {
+        if (this.attempts.get(address) === attempt) this.tracker?.answer({ trackerUrl, peerId, offerId }, answer)
+      })
+      .catch((err) => this.fail(address, err, attempt))
+    this.settle(address, attempt, a.link, 'in')
   }
 
   /** Core gives up on a link being set up. */
   abandon(to: Address): void {
     this.meshDials.delete(to)
-    const cancel = this.cancels.get(to)
-    this.cancels.delete(to)
-    cancel?.()
+    const attempt = this.attempts.get(to)
+    this.attempts.delete(to)
+    attempt?.cancel()
   }
 
   send(to: Address, packet: Uint8Array): void {
     const link = this.links.get(to)
-    if (!link) return
-    try {
-      link.send(packet)
-    } catch (err) {
-      this.host.warn(asError(err, 'ERR_LINK', `could not send to ${to}`))
-    }
+    if (link) this.outboxes.get(link)?.push(packet)
+  }
+
+  /** Whether some link has packets waiting in its backlog. */
+  get backlogged(): boolean {
+    return this.busy.size > 0
+  }
+
+  /**
+   * Resolves once no link has a backlog (at once when none has), or after `maxWaitMs`:
+   * application sends wait here, so a loop of large sends is paced by the links
+   * instead of overflowing them, while one stuck neighbour delays it only boundedly.
+   */
+  writable(maxWaitMs = SEND_WAIT_MS): Promise<void> {
+    if (this.busy.size === 0 || this.closed) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxWaitMs)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.waiters.push(done)
+    })
   }
 
   disconnect(to: Address, reason: string): void {
@@ -222,18 +329,31 @@ export class LinkManager {
 
   close(): void {
     this.closed = true
-    for (const cancel of this.cancels.values()) cancel()
-    this.cancels.clear()
+    for (const attempt of this.attempts.values()) attempt.cancel()
+    this.attempts.clear()
     this.meshDials.clear()
-    for (const id of [...this.trackerOffers.keys()]) this.dropOffer(id)
+    this.trackerOffers.close()
+    this.retry.close()
     for (const link of this.links.values()) link.close('closed')
     this.links.clear()
+    this.release()
   }
 
-  private settle(address: Address, link: Promise<Link>, direction: 'in' | 'out'): void {
+  /** Start an attempt with `address`, replacing (and cancelling) any earlier one. */
+  private begin(address: Address, cancel: () => void, direction: 'in' | 'out'): Attempt {
+    const attempt: Attempt = { cancel, direction, startedAt: Date.now() }
+    const earlier = this.attempts.get(address)
+    this.attempts.set(address, attempt)
+    earlier?.cancel()
+    return attempt
+  }
+
+  private settle(address: Address, attempt: Attempt, link: Promise<Link>, direction: 'in' | 'out'): void {
     link.then(
       (l) => {
-        this.cancels.delete(address)
+        // Abandoned while it finished: the core already keeps (or dials) another link with this peer.
+        if (this.attempts.get(address) !== attempt) return l.close('superseded')
+        this.attempts.delete(address)
         this.meshDials.delete(address)
         if (this.closed) return l.close('closed')
         if (l.remote.address !== address || l.direction !== direction) {
@@ -242,7 +362,7 @@ export class LinkManager {
         }
         this.open(address, l)
       },
-      (err) => this.fail(address, err),
+      (err) => this.fail(address, err, attempt),
     )
   }
 
@@ -258,6 +378,15 @@ export class LinkManager {
     }
     this.openedAt.set(link, Date.now())
     this.links.set(address, link)
+    this.outboxes.set(
+      link,
+      new Outbox(link, address, {
+        feedBytes: this.feedBytes,
+        maxBytes: this.backlogBytes,
+        warn: (err) => this.host.warn(err),
+        busy: (outbox, busy) => this.setBusy(outbox, busy),
+      }),
+    )
     link.on('message', (bytes) => {
       if (this.links.get(address) !== link) return
       if (this.host.inbound && !this.host.inbound(address, bytes.length)) return
@@ -266,6 +395,8 @@ export class LinkManager {
       else this.host.reschedule()
     })
     link.on('close', (err) => {
+      this.outboxes.get(link)?.close()
+      this.outboxes.delete(link)
       if (this.links.get(address) !== link) return
       if (err instanceof PeerweaveError) this.host.linkError?.(address, err)
       this.links.delete(address)
@@ -277,6 +408,17 @@ export class LinkManager {
     this.host.reschedule()
   }
 
+  private setBusy(outbox: Outbox, busy: boolean): void {
+    if (busy) this.busy.add(outbox)
+    else if (this.busy.delete(outbox) && this.busy.size === 0) this.release()
+  }
+
+  private release(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    for (const done of waiters) done()
+  }
+
   /** Does the host's screen (bans, `allow`) refuse this authenticated link? Then it is closed and warned. */
   private refused(link: Link): boolean {
     const refusal = this.host.screen?.(link)
@@ -286,9 +428,15 @@ export class LinkManager {
     return true
   }
 
-  private fail(address: Address, err: unknown): void {
-    this.cancels.get(address)?.()
-    this.cancels.delete(address)
+  /**
+   * A link attempt failed. When `attempt` is given and is no longer the current one
+   * for `address` (abandoned or replaced), its failure is the expected end of it and
+   * nothing else is touched.
+   */
+  private fail(address: Address, err: unknown, attempt?: Attempt): void {
+    if (attempt !== undefined && this.attempts.get(address) !== attempt) return
+    this.attempts.get(address)?.cancel()
+    this.attempts.delete(address)
     this.meshDials.delete(address)
     if (this.closed) return
     const e = asError(err, 'ERR_LINK', `link to ${address} failed`)
@@ -321,15 +469,6 @@ export class LinkManager {
       link.close('refused')
       this.host.warn(asError(err, 'ERR_LINK', 'could not send a referral'))
     }
-  }
-
-  private dropOffer(offerId: string): void {
-    const entry = this.trackerOffers.get(offerId)
-    if (!entry) return
-    this.trackerOffers.delete(offerId)
-    clearTimeout(entry.timer)
-    entry.dial.cancel()
-    this.tracker?.cancelOffer(offerId)
   }
 }
 
