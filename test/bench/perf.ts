@@ -17,7 +17,7 @@ import { join } from './perf/join.js'
 import { latency } from './perf/latency.js'
 import { RTC, type RtcName } from './perf/rtc.js'
 import { throughput } from './perf/throughput.js'
-import { loadavg, round } from './perf/util.js'
+import { connectRetries, loadavg, round } from './perf/util.js'
 
 /** What src/node.ts injects when `rtc` is not given. */
 const NODE_DEFAULT_RTC: RtcName = 'wrtc'
@@ -147,6 +147,7 @@ if (only.has('join')) {
   out.join = j
 }
 
+out.connectRetries = Object.fromEntries(connectRetries)
 out.loadavgEnd = loadavg()
 out.wallS = round((performance.now() - started) / 1000, 1)
 if (!values.json) printTables(out)

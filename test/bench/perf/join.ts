@@ -8,7 +8,7 @@
 import { startTracker } from '../../../src/tracker-server.js'
 import type { RtcImplementation } from '../../../src/transport/rtc-link.js'
 import { isMeshConnected } from '../../live/swarm-helpers.js'
-import { rawClose, rawPair } from './raw.js'
+import { rawClose, rawPairOnce } from './raw.js'
 import { BenchSwarm, closeAll, handMade } from './swarms.js'
 import { percentile, round, sleep, within } from './util.js'
 
@@ -18,6 +18,8 @@ export interface ConnectFigures {
   maxMs: number
   /** Connects that took over one second. */
   stalls: number
+  /** Connects that failed outright (raw only; peerweave links retry, see `connectRetries`). */
+  failures: number
   samples: number
 }
 
@@ -29,23 +31,29 @@ export interface JoinFigures {
   connect: { raw: ConnectFigures; peerweave: ConnectFigures }
 }
 
-function connectFigures(xs: number[]): ConnectFigures {
+function connectFigures(xs: number[], failures = 0): ConnectFigures {
   return {
     p50Ms: round(percentile(xs, 50), 1),
     p99Ms: round(percentile(xs, 99), 1),
     maxMs: round(Math.max(...xs), 1),
     stalls: xs.filter((x) => x > 1000).length,
-    samples: xs.length,
+    failures,
+    samples: xs.length + failures,
   }
 }
 
 export async function join(rtc: RtcImplementation, peers: number, connects: number): Promise<JoinFigures> {
   const raw: number[] = []
   const pw: number[] = []
+  let rawFailures = 0
   for (let i = 0; i < connects; i++) {
     let t0 = performance.now()
-    rawClose(await rawPair(rtc))
-    raw.push(performance.now() - t0)
+    try {
+      rawClose(await rawPairOnce(rtc))
+      raw.push(performance.now() - t0)
+    } catch {
+      rawFailures++
+    }
     const a = handMade(rtc, 1)
     const b = handMade(rtc, 1)
     t0 = performance.now()
@@ -84,7 +92,7 @@ export async function join(rtc: RtcImplementation, peers: number, connects: numb
       firstNeighbourP50Ms: round(percentile(first, 50), 0),
       firstNeighbourMaxMs: round(Math.max(...first), 0),
       meshMs: round(meshMs, 0),
-      connect: { raw: connectFigures(raw), peerweave: connectFigures(pw) },
+      connect: { raw: connectFigures(raw, rawFailures), peerweave: connectFigures(pw) },
     }
   } finally {
     await closeAll(swarms)

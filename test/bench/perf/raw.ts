@@ -5,12 +5,18 @@
  */
 import SimplePeer from 'simple-peer'
 import type { RtcImplementation } from '../../../src/transport/rtc-link.js'
-import { within } from './util.js'
+import { rtcName } from './rtc.js'
+import { withRetries, within } from './util.js'
 
 export type RawPeer = SimplePeer.Instance
 
 /** Two connected simple-peers (in-process signalling). */
-export async function rawPair(rtc: RtcImplementation): Promise<[RawPeer, RawPeer]> {
+export function rawPair(rtc: RtcImplementation): Promise<[RawPeer, RawPeer]> {
+  return withRetries(`${rtcName(rtc)} raw connect`, () => rawPairOnce(rtc))
+}
+
+/** One attempt; rejects (and frees both ends) when the pair does not connect. */
+export async function rawPairOnce(rtc: RtcImplementation): Promise<[RawPeer, RawPeer]> {
   const opts = { trickle: false, wrtc: rtc as SimplePeer.Options['wrtc'], config: { iceServers: [] } }
   const a = new SimplePeer({ ...opts, initiator: true })
   const b = new SimplePeer(opts)

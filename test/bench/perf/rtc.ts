@@ -40,3 +40,7 @@ export const RTC: Record<RtcName, RtcImplementation> = {
     RTCIceCandidate: ndc.RTCIceCandidate,
   },
 }
+
+export function rtcName(rtc: RtcImplementation): RtcName {
+  return rtc === RTC.ndc ? 'ndc' : 'wrtc'
+}

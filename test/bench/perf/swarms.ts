@@ -7,15 +7,24 @@
 import { Swarm, type SwarmOptions } from '../../../src/node.js'
 import type { Link } from '../../../src/transport/link.js'
 import { createRtcDialer, type RtcImplementation } from '../../../src/transport/rtc-link.js'
-import { within } from './util.js'
+import { rtcName } from './rtc.js'
+import { withRetries, within } from './util.js'
 
 export class BenchSwarm extends Swarm {
   /** Open an authenticated WebRTC link to `other` and make it a neighbour on both sides. */
   async linkTo(other: BenchSwarm, rtc: RtcImplementation): Promise<void> {
-    const out = createRtcDialer({ ...this.linkOptions(), rtc, iceServers: [] }).dial(other.address)
-    const inn = createRtcDialer({ ...other.linkOptions(), rtc, iceServers: [] }).answer(await out.offer, this.address)
-    out.accept(await inn.answer)
-    const [a, b] = await within(Promise.all([out.link, inn.link]), 20_000, 'peerweave link')
+    const [a, b] = await withRetries(`${rtcName(rtc)} peerweave link`, async () => {
+      const out = createRtcDialer({ ...this.linkOptions(), rtc, iceServers: [] }).dial(other.address)
+      const inn = createRtcDialer({ ...other.linkOptions(), rtc, iceServers: [] }).answer(await out.offer, this.address)
+      try {
+        out.accept(await inn.answer)
+        return await within(Promise.all([out.link, inn.link]), 20_000, 'peerweave link')
+      } catch (err) {
+        out.cancel()
+        inn.cancel()
+        throw err
+      }
+    })
     if (!this.adopt(a) || !other.adopt(b)) throw new Error('a hand-made link was refused')
   }
 

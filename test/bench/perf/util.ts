@@ -43,6 +43,27 @@ export const round = (v: number, digits = 2): number => {
   return Math.round(v * f) / f
 }
 
+/**
+ * Link setups that failed and were tried again, by message. node-datachannel now and
+ * then refuses an answer ("Got a remote candidate without ICE transport"); the bench
+ * retries (up to three tries) and reports how often, since it says something about
+ * the implementation too.
+ */
+export const connectRetries = new Map<string, number>()
+
+export async function withRetries<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message
+      const key = `${what}: ${cause ?? (err as Error).message}`.slice(0, 160)
+      connectRetries.set(key, (connectRetries.get(key) ?? 0) + 1)
+      if (i >= 3) throw err
+    }
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export const loadavg = (): number[] => os.loadavg().map((v) => round(v))
