@@ -101,9 +101,8 @@ function graph(swarms: Swarm[]): string {
 
 /**
  * Add `n` swarms one after another, each once the previous one is connected to the
- * tracker: two peers that offer to each other at the same instant can lock each other
- * out for a long time (see the report on link-manager's tracker offers), which is not
- * what the payload and close tests are about.
+ * tracker, so the payload and close tests do not depend on how joins race (peers that
+ * start at the same instant are tested in link-pool.test.ts).
  */
 async function addStaggered(bed: Testbed, n: number, topic: string, options: Parameters<Testbed['add']>[1] = {}): Promise<Swarm[]> {
   const out: Swarm[] = []
@@ -305,9 +304,8 @@ test('one dead tracker among two: peers still join, and ERR_TRACKER is reported'
       }
       a.on('warning', on)
     })
-    // b joins once a has announced through the live tracker: two peers offering to each
-    // other at the same instant can lock each other out (see the report), which is not
-    // what this test is about.
+    // b joins once a has announced through the live tracker, so this test is about the
+    // dead tracker only (peers that start at the same instant: link-pool.test.ts).
     await new Promise<void>((resolve) => {
       const tracker = (a as unknown as { tracker: { once(e: 'connected', f: () => void): void } }).tracker
       tracker.once('connected', () => setTimeout(resolve, 200))
