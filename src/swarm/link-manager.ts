@@ -42,8 +42,14 @@ export interface LinkManagerLimits {
   /** The largest packet a link carries (the links' maxMessageBytes). */
   maxPacketBytes: number
 }
-/** Packets of this many maximum-size messages may wait per link beyond what the link holds itself. */
-const BACKLOG_MESSAGES = 8
+/**
+ * Packets of this many maximum-size messages may wait per link beyond what the link
+ * holds itself. A relay cannot pace its upstream, so it must hold what an upstream
+ * paced sender can have in flight towards it (its own 8-message backlog, the feed and
+ * the channel's buffer): measured with 16 back-to-back 1 MiB broadcasts over a
+ * 5-peer line under CI load, 8 dropped one message at a relay; 16 fits.
+ */
+const BACKLOG_MESSAGES = 16
 /** How long an application send waits for the links' backlogs to empty before it goes anyway. */
 export const SEND_WAIT_MS = 5000
 /** An outbound link the remote closes sooner than this after opening counts as refused: back off. */
