@@ -118,6 +118,8 @@ const directLat: number[] = []
 const hops: number[] = []
 let rssMbPerPeer: number | null = null
 let delivered: Record<string, number> | undefined
+const missing: string[] = []
+const directTo = new Map<string, number>()
 let failure: string | undefined
 try {
   // Join: every peer has a neighbour.
@@ -168,6 +170,7 @@ try {
       let j = Math.floor(Math.random() * (N - 1))
       if (j >= i) j++
       const d = `d${k}.${i}`
+      directTo.set(d, j)
       sentAt.set(d, performance.now())
       sends.push(s.send(swarms[j]!.address, { bench: d }).catch((e: Error) => log(`direct ${d} failed: ${e.message}`)))
     }
@@ -182,6 +185,17 @@ try {
     broadcastExpected: K * N * (N - 1),
     direct: directLat.length,
     directExpected: K * N,
+  }
+  if (seen.size < expected) {
+    // Who missed what, to tell a lost origin or an isolated receiver from scattered losses.
+    for (const key of sentAt.keys())
+      for (let r = 0; r < N; r++) {
+        const origin = Number(key.slice(key.indexOf('.') + 1))
+        if (r === origin || seen.has(`${key}>${r}`)) continue
+        if (key.startsWith('d') && directTo.get(key) !== r) continue
+        missing.push(`${key}>${r}`)
+      }
+    log(`missing: ${missing.slice(0, 40).join(' ')}`)
   }
   log(`delivered ${seen.size} of ${expected} (broadcast ${broadcastLat.length}, direct ${directLat.length})`)
   rssMbPerPeer = (process.memoryUsage().rss - rssBefore) / 1024 / 1024 / N
@@ -210,6 +224,7 @@ const result = {
   loadavg: { start: loadStart.map((x) => round(x, 2)), end: loadavg().map((x) => round(x, 2)) },
   messagesPerPeer: { broadcast: K, direct: K },
   delivered,
+  ...(missing.length > 0 ? { missing: missing.slice(0, 100) } : {}),
   maxDegreeSeen: maxDegree,
   hopsP50: percentile(hops, 50),
   hopsMax: hops.length ? hops[hops.length - 1] : null,

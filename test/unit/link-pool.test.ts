@@ -5,6 +5,7 @@ import { fromHex } from '../../src/core/bytes.js'
 import { encodeEnvelope } from '../../src/core/envelope.js'
 import { PeerweaveError } from '../../src/core/errors.js'
 import { encodePacket } from '../../src/core/packet.js'
+import { AnnounceRetry, LONELY_FIRST_MS, UNANSWERED_FIRST_MS } from '../../src/swarm/announce-retry.js'
 import { describePacket, Outbox } from '../../src/swarm/outbox.js'
 import {
   MAX_OFFER_TTL_MS,
@@ -227,5 +228,64 @@ describe('Outbox (per-link send backlog)', () => {
   test('describePacket names control packets and survives garbage', () => {
     assert.match(describePacket(encodePacket({ type: 'ping', nonce: 1 })), /^a ping packet/)
     assert.equal(describePacket(fromHex('ffff')), 'a packet of 2 bytes')
+  })
+})
+
+describe('AnnounceRetry (early re-announces)', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'] }))
+  afterEach(() => mock.timers.reset())
+
+  function harness(wanted = 2) {
+    const announces: number[] = []
+    const unsent: string[] = []
+    const h = { wanted }
+    const retry: AnnounceRetry = new AnnounceRetry({
+      wanted: () => h.wanted,
+      announce: (url) => {
+        announces.push(Date.now())
+        // What the swarm does: announce the offers, and the tracker replies.
+        retry.announced(url, 2)
+      },
+      unsend: (url) => unsent.push(url),
+      random: () => 0.5,
+      now: () => Date.now(),
+    })
+    return { retry, announces, unsent, h }
+  }
+
+  test('a tracker that knows nobody else is asked again after 1, 2, 4, 8 s, then left to its interval', () => {
+    const { retry, announces, unsent } = harness()
+    retry.announced('ws://a', 2)
+    retry.update('ws://a', 1)
+    for (let i = 0; i < 40; i++) {
+      mock.timers.tick(1000)
+      // Every announce is answered: still alone.
+      if (announces.length > 0 && announces.at(-1) === Date.now()) retry.update('ws://a', 1)
+    }
+    const gaps = announces.map((t, i) => t - (i === 0 ? 0 : announces[i - 1]!))
+    assert.deepEqual(gaps.slice(0, 4), [LONELY_FIRST_MS, 2000, 4000, 8000])
+    assert.ok(unsent.length >= 4, 'the offers may go to that tracker again at once')
+    // The unanswered checks (5, 10, 20 s) stop too: nothing after ~40 s.
+    const before = announces.length
+    mock.timers.tick(120_000)
+    assert.equal(announces.length, before)
+    retry.close()
+  })
+
+  test('offers nobody answered go out again after 5, 10, 20 s; an answer or offer in between stops that', () => {
+    const { retry, announces, h } = harness()
+    retry.announced('ws://a', 2)
+    mock.timers.tick(UNANSWERED_FIRST_MS)
+    assert.equal(announces.length, 1)
+    retry.alive()
+    mock.timers.tick(60_000)
+    assert.equal(announces.length, 1, 'peers answered: the usual interval applies')
+
+    retry.announced('ws://a', 2)
+    h.wanted = 0
+    mock.timers.tick(60_000)
+    assert.equal(announces.length, 1, 'nothing while no links are wanted')
+    retry.announced('ws://a', 0)
+    retry.close()
   })
 })
