@@ -18,6 +18,8 @@ function createMeshView(svg, { onSelect }) {
   legend.setAttribute('x', '-204')
   legend.setAttribute('y', '204')
   let positions = new Map()
+  /** address -> its <g>, reused across redraws */
+  const nodeElements = new Map()
   let model = { me: '', graph: new Map(), neighbours: new Set(), names: new Map(), stale: new Set(), selected: '' }
 
   const el = (tag, attrs, parent) => {
@@ -131,7 +133,6 @@ function createMeshView(svg, { onSelect }) {
     const { pos, dist, adj } = layout(adjacency())
     positions = pos
     edges.replaceChildren()
-    nodes.replaceChildren()
     const drawn = new Set()
     for (const [a, list] of adj) {
       for (const b of list) {
@@ -157,23 +158,35 @@ function createMeshView(svg, { onSelect }) {
         )
       }
     }
+    // Node elements are kept per address and only moved, so a click that lands while the
+    // picture redraws (peers come and go all the time) still reaches the node it aimed at.
+    for (const [a, g] of nodeElements) {
+      if (!pos.has(a)) {
+        g.remove()
+        nodeElements.delete(a)
+      }
+    }
     for (const [a, p] of pos) {
       const cls = a === model.me ? 'me' : model.neighbours.has(a) ? 'neighbour' : 'far'
-      const g = el(
-        'g',
-        {
-          class: `node ${cls}${model.stale.has(a) ? ' stale' : ''}${a === model.selected ? ' selected' : ''}`,
-          'data-address': a,
-        },
-        nodes,
+      let g = nodeElements.get(a)
+      if (!g) {
+        g = el('g', { 'data-address': a }, nodes)
+        el('title', {}, g)
+        el('circle', {}, g)
+        el('text', { y: 27 }, g)
+        if (a !== model.me) g.addEventListener('click', () => onSelect(a))
+        nodeElements.set(a, g)
+      }
+      const flashing = g.classList.contains('flash')
+      g.setAttribute(
+        'class',
+        `node ${cls}${model.stale.has(a) ? ' stale' : ''}${a === model.selected ? ' selected' : ''}${flashing ? ' flash' : ''}`,
       )
       g.setAttribute('transform', `translate(${p.x.toFixed(1)} ${p.y.toFixed(1)})`)
-      const title = el('title', {}, g)
+      const [title, circle, text] = g.children
       title.textContent = `${label(a)} ${a}${dist.has(a) ? ` · ${dist.get(a)} hop(s)` : ''}`
-      el('circle', { r: a === model.me ? 14 : 11 }, g)
-      const text = el('text', { y: 27 }, g)
+      circle.setAttribute('r', a === model.me ? '14' : '11')
       text.textContent = label(a)
-      if (a !== model.me) g.addEventListener('click', () => onSelect(a))
     }
     legend.textContent = `${adj.size} peers · ${drawn.size} links known`
   }
