@@ -89,10 +89,26 @@ export class BrowserBed {
     return `/examples/chat/?${q}`
   }
 
-  /** Open a tab at `path` and wait until the page's `window.__pw.swarm` exists. */
-  async open(path: string): Promise<Page> {
+  /**
+   * Open a tab at `path` and wait until the page's `window.__pw.swarm` exists. With
+   * `webrtc: false` the page has no WebRTC at all (as with it disabled by policy or an
+   * extension): its RTC constructors are deleted before any script of the page runs.
+   */
+  async open(path: string, { webrtc = true }: { webrtc?: boolean } = {}): Promise<Page> {
     const page = await this.context.newPage()
     page.on('pageerror', (err) => this.pageErrors.push(`${page.url()}: ${err.message}`))
+    if (!webrtc)
+      await page.addInitScript(() => {
+        const g = globalThis as Record<string, unknown>
+        for (const name of [
+          'RTCPeerConnection',
+          'webkitRTCPeerConnection',
+          'RTCSessionDescription',
+          'RTCIceCandidate',
+          'RTCDataChannel',
+        ])
+          delete g[name]
+      })
     await page.goto(`${this.server.url}${path}`)
     await page.waitForFunction(() => (window as unknown as { __pw?: { swarm?: unknown } }).__pw?.swarm, null, {
       timeout: 30_000,

@@ -204,6 +204,8 @@ export class Swarm extends EventEmitter {
         // A sealed body carries the seal's tag on top of the application's bytes.
         maxBodyBytes: maxMessageBytes + (crypto.seal?.overheadBytes ?? 0),
         ...(maxHopLimit !== undefined ? { maxHopLimit } : {}),
+        // Without WebRTC (a page with it disabled, a bridge-only peer) an offer cannot be answered.
+        answersLinkRequests: rtc !== undefined,
       },
     )
     this.bridges = new BridgeDialer({

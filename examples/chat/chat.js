@@ -12,7 +12,11 @@
 ;(() => {
   const { Swarm } = window.peerweave
   const params = new URLSearchParams(location.search)
-  const trackers = params.getAll('tracker')
+  const trackers = params.getAll('tracker').filter(Boolean)
+  // Bridge peers (`peerweave join --listen`): a page whose network or browser has no WebRTC
+  // still joins through them, over WebSocket.
+  const bootstrap = params.getAll('bootstrap').filter(Boolean)
+  const webrtc = typeof window.RTCPeerConnection === 'function'
   const topic = params.get('topic') || 'peerweave-chat'
   const maxPeers = Number(params.get('maxPeers') || 6)
   const name = (params.get('name') || randomName()).slice(0, 24)
@@ -22,14 +26,14 @@
 
   const $ = (id) => document.getElementById(id)
   $('topic').textContent = topic
-  if (trackers.length === 0) {
+  if (trackers.length === 0 && bootstrap.length === 0) {
     $('app').hidden = true
     $('setup').hidden = false
-    $('status').textContent = 'no tracker given'
+    $('status').textContent = 'no tracker or bridge given'
     return
   }
 
-  const swarm = new Swarm(topic, { trackers, maxPeers, iceServers, metadata: { name } })
+  const swarm = new Swarm(topic, { trackers, bootstrap, maxPeers, iceServers, metadata: { name } })
   /** Peers we know of (not only neighbours): address -> { name, neighbours: Set, heardAt }. */
   const known = new Map()
   const events = []
@@ -62,7 +66,8 @@
       for (const p of swarm.peers) if (!names.has(p.address)) names.set(p.address, nameOf(p.address))
       view.update({ me: swarm.address, graph, neighbours, names, stale, selected })
       renderLists(neighbours)
-      $('status').textContent = `${neighbours.size}/${maxPeers} neighbours · ${known.size} peers known`
+      $('status').textContent =
+        `${neighbours.size}/${maxPeers} neighbours · ${known.size} peers known${webrtc ? '' : ' · no WebRTC here: bridges only'}`
     })
   }
 

@@ -788,7 +788,7 @@ export class MeshNode {
     }
     this.learn(from)
     if (s.op === 'request') {
-      if (this.admit(from, 'in', s.reason)) this.io.signal(from, 'offer', s.payload)
+      if (this.options.answersLinkRequests && this.admit(from, 'in', s.reason)) this.io.signal(from, 'offer', s.payload)
       else
         this.sendSignal(from, { op: 'refuse', reason: 'plain', degree: this.degree, payload: new Uint8Array(0) }).catch(
           (err) => this.io.warn(err),

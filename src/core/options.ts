@@ -61,6 +61,12 @@ export interface NodeOptions {
   trackerIntervalMs: number
   /** Replace one link by a random peer this often, so partitions heal and the mesh stays an expander. */
   shuffleIntervalMs: number
+  /**
+   * Whether link requests that arrive through the mesh can be answered (the platform can
+   * open a WebRTC link). A peer without WebRTC refuses them at once, so the asker moves on
+   * instead of holding a slot until the attempt times out.
+   */
+  answersLinkRequests: boolean
 }
 
 export const DEFAULT_NODE_OPTIONS: NodeOptions = {
@@ -86,6 +92,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = {
   knownMaxPeers: 1024,
   trackerIntervalMs: 5000,
   shuffleIntervalMs: 120_000,
+  answersLinkRequests: true,
 }
 
 function checkInt(name: string, v: unknown, min: number, max: number): void {
@@ -123,6 +130,8 @@ export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOpti
     checkInt(k, o[k], 0, 2 ** 40)
   for (const k of ['seenMaxEntries', 'storeMaxMessages', 'storeMaxBytes', 'knownMaxPeers'] as const)
     checkInt(k, o[k], 1, 2 ** 40)
+  if (typeof o.answersLinkRequests !== 'boolean')
+    throw invalidArg('answersLinkRequests', 'a boolean', o.answersLinkRequests)
   return o
 }
 

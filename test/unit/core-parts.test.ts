@@ -315,6 +315,7 @@ describe('resolveNodeOptions', () => {
     assertNamed({ maxBodyBytes: -5 }, 'maxBodyBytes')
     assertNamed({ deadAfterMs: -1 }, 'deadAfterMs')
     assertNamed({ storeMaxMessages: 0 }, 'storeMaxMessages')
+    assertNamed({ answersLinkRequests: 'no' }, 'answersLinkRequests')
     const o = resolveNodeOptions({ maxPeers: 1, coverage: 1 })
     assert.equal(o.maxPeers, 1)
     assert.equal(o.coverage, 1)
