@@ -25,6 +25,7 @@ import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
 import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
 import { choosePosition, isTreeLink, samePosition, type TreePosition } from './tree.js'
+import { ReverseRoutes } from './reverse-routes.js'
 import { type Walk, Walks } from './walks.js'
 import { ascii, fromAscii } from './wire.js'
 
@@ -108,6 +109,13 @@ const SIGNAL_WALK_BUDGET = 48
  * 48-forward budget for link requests left the mesh split in two after 40 s.
  */
 const SPARSE_MAX_PEERS = 4
+/**
+ * Origins whose last direct message's way in is remembered, and for how long: long
+ * enough for a link accept or a reply to come back along it, short enough that a
+ * churned mesh does not send answers down old paths.
+ */
+const REVERSE_ROUTES_MAX = 1024
+const REVERSE_ROUTE_TTL_MS = 30_000
 
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
@@ -126,6 +134,7 @@ export class MeshNode {
   private readonly seen: SeenCache<Kind>
   private readonly verifying = new Map<string, { from: string; packet: MsgPacket }[]>()
   private readonly walks: Walks
+  private readonly reverseRoutes: ReverseRoutes
   private readonly plumtree: Plumtree
   private readonly requests: Requests<Delivery>
   private readonly originKeys = new Map<string, AddrKey>()
@@ -160,6 +169,7 @@ export class MeshNode {
     this.known = new PeerCache(o.knownMaxPeers)
     this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
     this.walks = new Walks(o.seenMaxEntries, o.seenTtlMs)
+    this.reverseRoutes = new ReverseRoutes(REVERSE_ROUTES_MAX, REVERSE_ROUTE_TTL_MS)
     this.requests = new Requests<Delivery>(this.scheduler)
     this.plumtree = new Plumtree(
       {
@@ -372,6 +382,7 @@ export class MeshNode {
           createdAt: now,
           budget: 0,
           outstanding: 0,
+          retrace: isAnswer(env.purpose),
         }
         this.walks.add(idHex, walk)
         // Parallel first hops share the budget; what a copy brings back is spent again.
@@ -661,11 +672,14 @@ export class MeshNode {
         createdAt: this.clock.now(),
         budget: p.type === 'walk' ? p.budget : this.options.directWalkBudget,
         outstanding: 0,
+        retrace: isAnswer(env.purpose),
       }
+      this.reverseRoutes.heard(origin.hex, from, walk.createdAt)
       this.walks.add(idHex, walk)
       this.step(idHex, walk)
       return
     }
+    if (env.kind === 'direct') this.reverseRoutes.heard(origin.hex, from, this.clock.now())
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
     const d: Delivery = {
@@ -703,7 +717,9 @@ export class MeshNode {
    */
   private forward(idHex: string, walk: Walk): boolean {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
-    const next = bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
+    const next =
+      this.retraceHop(walk) ??
+      bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
     if (!next) return false
     const budget = walk.budget - 1
     walk.budget = 0
@@ -712,6 +728,14 @@ export class MeshNode {
     this.sendPacket(next.address, { type: 'walk', hops: walk.hops + 1, budget, envelope: walk.envelope })
     this.inFlight(next.address, idHex, budget)
     return true
+  }
+
+  /** For an answer: the neighbour its target's last direct message came through, when still linked and untried. */
+  private retraceHop(walk: Walk): Neighbour | undefined {
+    if (!walk.retrace) return undefined
+    const via = this.reverseRoutes.towards(walk.target.hex, this.clock.now())
+    if (via === undefined || via === walk.prev || walk.tried.has(via)) return undefined
+    return this.neighbours.get(via)
   }
 
   /** Move a walk on from here, or, with nothing left to try, hand it back (or give up at the origin). */
@@ -768,11 +792,10 @@ export class MeshNode {
     const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex}`)
     if (env.purpose === 'request') this.requests.fail(idHex, err)
     else if (env.purpose === 'signal') {
-      // A sealed body (private swarm) is not read back: a signal lost while we dial is our request.
-      const request = this.crypto.seal
-        ? this.pending.get(walk.target.hex)?.direction === 'out'
-        : decodeSignal(env.body).op === 'request'
-      if (request) this.refused(walk.target.hex)
+      // A request, accept or extra that finds no way: the link it was setting up cannot
+      // open, so free its slot now rather than after linkTimeoutMs (in a sparse mesh a
+      // stuck slot is a third of a peer's links). Nothing to warn about: the mesh dials on.
+      if (this.pending.has(walk.target.hex)) this.refused(walk.target.hex)
     } else this.io.warn(err)
   }
 
@@ -1056,4 +1079,9 @@ export class MeshNode {
     }
     return k
   }
+}
+
+/** Replies and link signals answer a message that just crossed the mesh: they retrace its way (see ReverseRoutes). */
+function isAnswer(purpose: Purpose): boolean {
+  return purpose === 'reply' || purpose === 'signal'
 }

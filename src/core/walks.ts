@@ -22,6 +22,8 @@ export interface Walk {
   budget: number
   /** Copies of the walk sent on from here and not yet come back. */
   outstanding: number
+  /** An answer (reply, link signal): first try the way the origin's target last reached us. */
+  retrace: boolean
 }
 
 export class Walks {

@@ -90,6 +90,42 @@ describe('simulated mesh, 200 peers, maxPeers 6, 20% failure (no signatures)', (
   })
 })
 
+describe('sparse mesh under a steady stream of joins (150 peers at 10 per second, maxPeers 3)', () => {
+  // With a third of a peer's slots per link, a link setup that cannot finish costs a lot:
+  // link accepts that lost their way held slots for linkTimeoutMs and the mesh stayed split
+  // into 3 parts 30 s after the last join. Accepts now retrace the request's way, and a
+  // signal with no route frees its slot at once.
+  const sim = new Simulation({ seed: 1, signatures: false, node: { maxPeers: 3 }, network: {} })
+  let cap: { violations: string[] }
+  let partsAtLastJoin = 0
+  let joinedUpAfterMs = Number.POSITIVE_INFINITY
+  before(async () => {
+    cap = watchCap(sim, 3)
+    for (let i = 0; i < 150; i++) {
+      sim.join()
+      await sim.net.runUntil(sim.now + 100)
+    }
+    partsAtLastJoin = components(liveAdjacency(sim.net))
+    const lastJoin = sim.now
+    while (sim.now - lastJoin < 25_000) {
+      await sim.net.runUntil(sim.now + 500)
+      if (components(liveAdjacency(sim.net)) === 1) {
+        joinedUpAfterMs = sim.now - lastJoin
+        break
+      }
+    }
+  })
+
+  test('one component within 25 virtual seconds of the last join, the cap held throughout', () => {
+    assert.ok(
+      joinedUpAfterMs <= 25_000,
+      `${components(liveAdjacency(sim.net))} components 25 s after the last join (${partsAtLastJoin} at it)`,
+    )
+    assert.ok(sim.net.maxDegreeSeen <= 3, `maxDegreeSeen ${sim.net.maxDegreeSeen}`)
+    assert.deepEqual(cap.violations.slice(0, 5), [])
+  })
+})
+
 describe('simulated mesh, maxPeers 3 (150 peers, no signatures)', () => {
   const sim = new Simulation({ seed: 3, signatures: false, node: { maxPeers: 3 }, network: {} })
   let cap: { violations: string[] }

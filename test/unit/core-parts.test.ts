@@ -8,6 +8,7 @@ import { commonPrefixBits, compareDistance } from '../../src/core/ids.js'
 import { MessageStore } from '../../src/core/message-store.js'
 import { Neighbour } from '../../src/core/neighbour.js'
 import { DEFAULT_NODE_OPTIONS, resolveNodeOptions } from '../../src/core/options.js'
+import { ReverseRoutes } from '../../src/core/reverse-routes.js'
 import { PeerCache } from '../../src/core/peer-cache.js'
 import { rankNextHops } from '../../src/core/router.js'
 import { Scheduler } from '../../src/core/scheduler.js'
@@ -416,5 +417,26 @@ describe('router rankNextHops', () => {
     )
     const t = neighbour(target)
     assert.deepEqual(rankNextHops(self, target, [t, plain], new Set([target.hex])).map((n) => n.address), [mid.hex])
+  })
+})
+
+describe('ReverseRoutes', () => {
+  test('remembers the latest way in per origin, forgets it after maxAge, and holds at most maxEntries', () => {
+    const routes = new ReverseRoutes(3, 1000)
+    routes.heard('o1', 'n1', 0)
+    routes.heard('o1', 'n2', 10)
+    assert.equal(routes.towards('o1', 500), 'n2', 'the latest way in wins')
+    assert.equal(routes.towards('o1', 1011), undefined, 'too old')
+    assert.equal(routes.size, 0, 'an expired entry is dropped when read')
+    for (let i = 0; i < 10; i++) routes.heard(`o${i}`, 'n', 2000 + i)
+    assert.equal(routes.size, 3)
+    assert.equal(routes.towards('o0', 2010), undefined, 'the oldest origins were evicted')
+    assert.equal(routes.towards('o9', 2010), 'n')
+    // Hearing an origin again makes it the newest, so it survives the next evictions.
+    routes.heard('o7', 'm', 2011)
+    routes.heard('x', 'n', 2012)
+    routes.heard('y', 'n', 2013)
+    assert.equal(routes.towards('o7', 2014), 'm')
+    assert.equal(routes.towards('o8', 2014), undefined)
   })
 })
