@@ -148,5 +148,6 @@ export function targetDegree(maxPeers: number, random: number): number {
 
 /** Below this degree a node counts as needy: full peers make room for it. */
 export function lowDegree(maxPeers: number): number {
-  return Math.max(1, Math.floor(maxPeers / 2))
+  // A peer with one link is a leaf that one failure cuts off: from a cap of 3 up, two.
+  return maxPeers >= 3 ? Math.max(2, Math.floor(maxPeers / 2)) : 1
 }

@@ -7,7 +7,7 @@ import { PeerweaveError } from '../../src/core/errors.js'
 import { commonPrefixBits, compareDistance } from '../../src/core/ids.js'
 import { MessageStore } from '../../src/core/message-store.js'
 import { Neighbour } from '../../src/core/neighbour.js'
-import { DEFAULT_NODE_OPTIONS, resolveNodeOptions } from '../../src/core/options.js'
+import { DEFAULT_NODE_OPTIONS, lowDegree, resolveNodeOptions, targetDegree } from '../../src/core/options.js'
 import { ReverseRoutes } from '../../src/core/reverse-routes.js'
 import { PeerCache } from '../../src/core/peer-cache.js'
 import { rankNextHops } from '../../src/core/router.js'
@@ -438,5 +438,22 @@ describe('ReverseRoutes', () => {
     routes.heard('y', 'n', 2013)
     assert.equal(routes.towards('o7', 2014), 'm')
     assert.equal(routes.towards('o8', 2014), undefined)
+  })
+})
+
+describe('degree bounds', () => {
+  test('lowDegree: one link is needy from a cap of 3 up (a leaf one failure cuts off), half the cap beyond', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 8, 12].map((m) => lowDegree(m)),
+      [1, 1, 2, 2, 2, 3, 4, 6],
+    )
+  })
+
+  test('targetDegree stays within the cap and at or above lowDegree', () => {
+    for (const m of [1, 2, 3, 4, 6, 8, 12, 255])
+      for (const r of [0, 0.3, 0.5, 0.79, 0.8, 0.99]) {
+        const t = targetDegree(m, r)
+        assert.ok(t <= m && t >= Math.min(lowDegree(m), m), `maxPeers ${m}, random ${r}: target ${t}`)
+      }
   })
 })
