@@ -109,6 +109,13 @@ const SIGNAL_WALK_BUDGET = 48
  */
 const SPARSE_MAX_PEERS = 4
 
+/** Same addresses in the same order? */
+function sameKeys(a: readonly AddrKey[], b: readonly AddrKey[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !sameKey(a[i]!, b[i]!)) return false
+  return true
+}
+
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
  * injected. The simulator runs thousands of these; the live Swarm runs one per peer.
@@ -532,8 +539,11 @@ export class MeshNode {
         return this.sendPacket(from, { type: 'pong', nonce: p.nonce })
       case 'pong':
         return
-      case 'back':
-        return this.onBack(from, toHex(p.id), p.budget ?? 0)
+      case 'back': {
+        const idHex = toHex(p.id)
+        this.answered(from, idHex)
+        return this.onBack(from, idHex, p.budget ?? 0)
+      }
     }
   }
 
@@ -740,6 +750,17 @@ export class MeshNode {
     if (sent.length > MAX_IN_FLIGHT_PER_LINK) sent.shift()
   }
 
+  /** A BACK came for a walk sent on this link: that copy is no longer in flight there. */
+  private answered(peer: Address, idHex: string): void {
+    const sent = this.sentOn.get(peer)
+    if (!sent) return
+    for (let i = sent.length - 1; i >= 0; i--)
+      if (sent[i]!.id === idHex) {
+        sent.splice(i, 1)
+        return
+      }
+  }
+
   private resumeWalksSentTo(peer: Address, reason: string): void {
     const sent = this.sentOn.get(peer)
     this.sentOn.delete(peer)
@@ -820,7 +841,7 @@ export class MeshNode {
       ? { root: toHex(p.tree.root), dist: p.tree.dist, parent: p.tree.parent ? toHex(p.tree.parent) : undefined }
       : undefined
     this.updateTree()
-    const before = n.view.map((k) => k.hex).join()
+    const before = n.view
     n.view = []
     n.farView = []
     for (const e of p.peers) {
@@ -835,7 +856,7 @@ export class MeshNode {
     }
     this.knownDirty = true
     // Our neighbours describe this neighbour's neighbours to their own neighbours: tell them.
-    if (n.view.map((k) => k.hex).join() !== before) this.schedulePex()
+    if (!sameKeys(n.view, before)) this.schedulePex()
   }
 
   private pexPacket(to: Address): Packet {
@@ -843,25 +864,14 @@ export class MeshNode {
     for (const n of this.neighbours.values()) {
       if (n.address === to) continue
       const url = this.known.get(n.address)?.bridgeUrl
-      peers.push({
-        address: n.key.bytes,
-        bridgeUrl: url ? ascii(url) : undefined,
-        peers: n.view.filter((k) => k.hex !== to).map((k) => k.bytes),
-      })
+      const view: Uint8Array[] = []
+      for (const k of n.view) if (k.hex !== to) view.push(k.bytes)
+      peers.push({ address: n.key.bytes, bridgeUrl: url ? ascii(url) : undefined, peers: view })
     }
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
     const target = this.neighbours.get(to)?.key
     if (target) {
-      // Keep the PEX_HINTS closest in a small sorted array (insertion, no sort per peer).
-      const hints: KnownPeer[] = []
-      for (const k of this.known.values()) {
-        if (hints.length === PEX_HINTS && compareXor(target, k.key, hints[PEX_HINTS - 1]!.key) >= 0) continue
-        if (k.key.hex === to || this.neighbours.has(k.key.hex)) continue
-        let i = hints.length
-        while (i > 0 && compareXor(target, k.key, hints[i - 1]!.key) < 0) i--
-        hints.splice(i, 0, k)
-        if (hints.length > PEX_HINTS) hints.pop()
-      }
+      const hints = this.known.closest(target, PEX_HINTS, (k) => k.key.hex === to || this.neighbours.has(k.key.hex))
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
     }
@@ -966,7 +976,7 @@ export class MeshNode {
 
   private candidates(now: number): KnownPeer[] {
     const out: KnownPeer[] = []
-    for (const k of this.known.values())
+    for (const k of this.known.all())
       if (k.notBefore <= now && !this.neighbours.has(k.key.hex) && !this.pending.has(k.key.hex) && k.key.hex !== this.address)
         out.push(k)
     return out
