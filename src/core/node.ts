@@ -138,7 +138,8 @@ export class MeshNode {
   private readonly originKeys = new Map<string, AddrKey>()
   /** Our place in the broadcast tree (tree.ts). */
   private tree: TreePosition
-  private readonly sentOn = new Map<string, { id: string; at: number; budget: number }[]>()
+  /** Per link: walks handed to it lately, by id, oldest first (a Map, so a BACK clears its entry in O(1)). */
+  private readonly sentOn = new Map<string, Map<string, { at: number; budget: number }>>()
   private pexTimer = false
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
@@ -659,13 +660,13 @@ export class MeshNode {
   }
 
   private accept(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
-    const origin = this.originKey(env.originKey)
     if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes)) {
+      // A relay needs neither the origin's address (a hash of its key) nor the target's hex.
       const walk: Walk = {
         envelope: p.envelope,
         hops: p.hops,
         hopLimit: env.hopLimit,
-        target: this.internKey(toHex(env.target)),
+        target: keyFromBytes(env.target),
         prev: from,
         tried: new Set(),
         createdAt: this.clock.now(),
@@ -676,6 +677,7 @@ export class MeshNode {
       this.step(idHex, walk)
       return
     }
+    const origin = this.originKey(env.originKey)
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
     const d: Delivery = {
@@ -743,22 +745,17 @@ export class MeshNode {
   private inFlight(peer: Address, idHex: string, budget: number): void {
     let sent = this.sentOn.get(peer)
     if (!sent) {
-      sent = []
+      sent = new Map()
       this.sentOn.set(peer, sent)
     }
-    sent.push({ id: idHex, at: this.clock.now(), budget })
-    if (sent.length > MAX_IN_FLIGHT_PER_LINK) sent.shift()
+    sent.delete(idHex)
+    sent.set(idHex, { at: this.clock.now(), budget })
+    if (sent.size > MAX_IN_FLIGHT_PER_LINK) sent.delete(sent.keys().next().value!)
   }
 
   /** A BACK came for a walk sent on this link: that copy is no longer in flight there. */
   private answered(peer: Address, idHex: string): void {
-    const sent = this.sentOn.get(peer)
-    if (!sent) return
-    for (let i = sent.length - 1; i >= 0; i--)
-      if (sent[i]!.id === idHex) {
-        sent.splice(i, 1)
-        return
-      }
+    this.sentOn.get(peer)?.delete(idHex)
   }
 
   private resumeWalksSentTo(peer: Address, reason: string): void {
@@ -771,7 +768,7 @@ export class MeshNode {
       reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
     const since = this.clock.now() - windowMs
     // What the lost copy carried is unknown after the fact: resume with half of it.
-    for (const { id, at, budget } of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
+    for (const [id, { at, budget }] of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
   }
 
   private onBack(from: string, idHex: string, budget: number): void {
@@ -845,7 +842,7 @@ export class MeshNode {
     n.view = []
     n.farView = []
     for (const e of p.peers) {
-      const key = this.internKey(toHex(e.address))
+      const key = this.internKeyBytes(e.address)
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
       for (const a of e.peers ?? []) {
@@ -1045,6 +1042,16 @@ export class MeshNode {
     n.stats.messagesOut++
     n.stats.bytesOut += bytes.length
     this.io.send(to, bytes)
+  }
+
+  /** `internKey` for address bytes off the wire (copied when new, so no packet buffer is kept alive). */
+  private internKeyBytes(bytes: Uint8Array): AddrKey {
+    const hex = toHex(bytes)
+    const n = this.neighbours.get(hex)
+    if (n) return n.key
+    const k = this.known.get(hex)
+    if (k) return k.key
+    return keyFromBytes(bytes.slice(), hex)
   }
 
   private internKey(hex: Address): AddrKey {

@@ -38,7 +38,7 @@ export function bestNextHop(
   let bestReach: AddrKey | undefined
   for (const n of neighbours) {
     if (skip(n.key.hex)) continue
-    if (n.key.hex === target.hex) return n
+    if (sameKey(n.key, target)) return n
     const r = reach(self, target, n)
     if (!best || !bestReach) {
       best = n

@@ -71,16 +71,15 @@ interface SimEvent {
 }
 
 /** Binary min-heap of events by (at, seq). */
-class EventQueue {
+class EventHeap {
   private heap: SimEvent[] = []
-  private seq = 0
 
   get size(): number {
     return this.heap.length
   }
 
-  push(e: SimEvent): void {
-    e.seq = this.seq++
+  /** Insert an event whose `seq` is already set. */
+  pushSeq(e: SimEvent): void {
     const h = this.heap
     let i = h.length
     h.push(e)
@@ -125,6 +124,79 @@ class EventQueue {
     }
     h[i] = last
     return top
+  }
+}
+
+/**
+ * Calendar queue: events in 1 ms buckets over a sliding horizon, the bucket being
+ * run kept as a small heap, events beyond the horizon in a heap of their own. Link
+ * latencies are 10-60 ms, so nearly every event lands in a bucket in O(1) instead
+ * of sifting through a heap of every packet in flight.
+ */
+const HORIZON_MS = 1024
+
+class EventQueue {
+  private readonly buckets: SimEvent[][] = Array.from({ length: HORIZON_MS }, () => [])
+  /** Start (ms, integer) of the bucket being run; events before base + 1 go to `current`. */
+  private base = Number.NEGATIVE_INFINITY
+  private readonly current = new EventHeap()
+  private readonly far = new EventHeap()
+  private inBuckets = 0
+  private seq = 0
+
+  get size(): number {
+    return this.current.size + this.far.size + this.inBuckets
+  }
+
+  push(e: SimEvent): void {
+    e.seq = this.seq++
+    const slot = Math.floor(e.at)
+    if (slot <= this.base) this.current.pushSeq(e)
+    else if (slot - this.base < HORIZON_MS) {
+      this.buckets[slot % HORIZON_MS]!.push(e)
+      this.inBuckets++
+    } else this.far.pushSeq(e)
+  }
+
+  /** Time of the next event, or undefined when none is left (moves on to the next non-empty bucket). */
+  peekAt(): number | undefined {
+    for (;;) {
+      const at = this.current.peekAt()
+      if (at !== undefined) return at
+      if (this.inBuckets === 0 && this.far.size === 0) return undefined
+      this.advance()
+    }
+  }
+
+  pop(): SimEvent | undefined {
+    return this.peekAt() === undefined ? undefined : this.current.pop()
+  }
+
+  /** `current` is empty: make the next bucket (or the next far event's) current. */
+  private advance(): void {
+    if (this.inBuckets === 0) {
+      // Nothing near: jump to the first far event.
+      this.base = Math.floor(this.far.peekAt()!) - 1
+    }
+    this.base++
+    const b = this.buckets[this.base % HORIZON_MS]!
+    if (b.length > 0) {
+      this.inBuckets -= b.length
+      for (const e of b) this.current.pushSeq(e)
+      b.length = 0
+    }
+    // Far events now inside the horizon move into their buckets (or into current).
+    for (;;) {
+      const at = this.far.peekAt()
+      if (at === undefined || Math.floor(at) - this.base >= HORIZON_MS) break
+      const e = this.far.pop()!
+      const slot = Math.floor(e.at)
+      if (slot <= this.base) this.current.pushSeq(e)
+      else {
+        this.buckets[slot % HORIZON_MS]!.push(e)
+        this.inBuckets++
+      }
+    }
   }
 }
 
