@@ -141,6 +141,8 @@ export class MeshNode {
   /** Per link: walks handed to it lately, by id, oldest first (a Map, so a BACK clears its entry in O(1)). */
   private readonly sentOn = new Map<string, Map<string, { at: number; budget: number }>>()
   private pexTimer = false
+  /** While a pex is pending: the one neighbour it need not go to (see schedulePex), null for none. */
+  private pexSkip: string | null | undefined = undefined
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
   private lastImproveAt = Number.NEGATIVE_INFINITY
@@ -853,7 +855,7 @@ export class MeshNode {
     }
     this.knownDirty = true
     // Our neighbours describe this neighbour's neighbours to their own neighbours: tell them.
-    if (!sameKeys(n.view, before)) this.schedulePex()
+    if (!sameKeys(n.view, before)) this.schedulePex(n.address)
   }
 
   private pexPacket(to: Address): Packet {
@@ -890,12 +892,23 @@ export class MeshNode {
     this.schedulePex()
   }
 
-  private schedulePex(): void {
-    if (this.pexTimer || this.closed) return
+  /**
+   * Send everyone our peer exchange in 50 ms (batching changes). `echoOf`: the only
+   * change is that neighbour's own list, which it need not hear back from us (what
+   * we would tell it, our other links and their lists, did not change).
+   */
+  private schedulePex(echoOf?: Address): void {
+    if (this.closed) return
+    if (echoOf === undefined || (this.pexSkip !== undefined && this.pexSkip !== echoOf)) this.pexSkip = null
+    else if (this.pexSkip === undefined) this.pexSkip = echoOf
+    if (this.pexTimer) return
     this.pexTimer = true
     this.scheduler.at(this.clock.now() + 50, () => {
+      const skip = this.pexSkip
       this.pexTimer = false
-      for (const n of this.neighbours.values()) this.sendPacket(n.address, this.pexPacket(n.address))
+      this.pexSkip = undefined
+      for (const n of this.neighbours.values())
+        if (n.address !== skip) this.sendPacket(n.address, this.pexPacket(n.address))
     })
   }
 
