@@ -378,7 +378,7 @@ export class MeshNode {
           hopLimit: env.hopLimit,
           target: targetKey,
           prev: undefined,
-          tried: new Set(),
+          tried: [],
           createdAt: now,
           budget: 0,
           outstanding: 0,
@@ -642,6 +642,8 @@ export class MeshNode {
    */
   private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
     const verify = (): Verdict | Promise<Verdict> => {
+      // The simulator's INSECURE suite accepts everything: no signed bytes to copy out.
+      if (this.crypto.acceptsAll === true) return true
       const v = this.crypto.verify(env.originKey, signedBytesOfEncoded(encoded), env.signature)
       return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
     }
@@ -670,7 +672,7 @@ export class MeshNode {
         hopLimit: env.hopLimit,
         target: keyFromBytes(env.target),
         prev: from,
-        tried: new Set(),
+        tried: [],
         createdAt: this.clock.now(),
         budget: p.type === 'walk' ? p.budget : this.options.directWalkBudget,
         outstanding: 0,
@@ -717,11 +719,11 @@ export class MeshNode {
    */
   private forward(idHex: string, walk: Walk): boolean {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
-    const next = bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
+    const next = bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.includes(a))
     if (!next) return false
     const budget = walk.budget - 1
     walk.budget = 0
-    walk.tried.add(next.address)
+    walk.tried.push(next.address)
     walk.outstanding++
     this.sendPacket(next.address, { type: 'walk', hops: walk.hops + 1, budget, envelope: walk.envelope })
     this.inFlight(next.address, idHex, budget)
@@ -776,7 +778,7 @@ export class MeshNode {
   private onBack(from: string, idHex: string, budget: number): void {
     const walk = this.walks.get(idHex, this.clock.now())
     if (!walk) return
-    walk.tried.add(from)
+    if (!walk.tried.includes(from)) walk.tried.push(from)
     walk.outstanding = Math.max(0, walk.outstanding - 1)
     walk.budget += budget
     this.step(idHex, walk)
@@ -946,18 +948,19 @@ export class MeshNode {
     // Most periods have nothing to do: skip the scan of the known peers then.
     const improveDue = this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs
     if (!this.knownDirty && this.slotsUsed >= this.targetDegree && !improveDue) return
-    const candidates = this.candidates(now)
     const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks }
     if (this.knownDirty) {
       this.knownDirty = false
       // A better near link is dialled only into a free slot; room is made after it opened
-      // (linkUp), so a refused near dial never costs a link.
-      const near = nearCandidate(slots, candidates)
+      // (linkUp), so a refused near dial never costs a link. Only the closest candidate
+      // matters here, found without listing them all (every pex marks the cache dirty).
+      const near = nearCandidate(slots, this.known.closest(this.key, 1, (k) => !this.isCandidate(k, now)))
       if (near && this.slotsUsed < o.maxPeers) {
         this.dial(near, 'near')
         return
       }
     }
+    const candidates = this.candidates(now)
     if (this.slotsUsed >= this.targetDegree) {
       // Full enough: use the slack for a long link into a bucket nobody covers, when a
       // redundant link can make way for it once it opens (linkUp trims).
@@ -986,10 +989,14 @@ export class MeshNode {
 
   private candidates(now: number): KnownPeer[] {
     const out: KnownPeer[] = []
-    for (const k of this.known.all())
-      if (k.notBefore <= now && !this.neighbours.has(k.key.hex) && !this.pending.has(k.key.hex) && k.key.hex !== this.address)
-        out.push(k)
+    for (const k of this.known.all()) if (this.isCandidate(k, now)) out.push(k)
     return out
+  }
+
+  /** May we dial this known peer now (not linked, not being linked, not backing off, not us)? */
+  private isCandidate(k: KnownPeer, now: number): boolean {
+    const a = k.key.hex
+    return k.notBefore <= now && !this.neighbours.has(a) && !this.pending.has(a) && a !== this.address
   }
 
   private dial(peer: KnownPeer, reason: LinkReason): void {
