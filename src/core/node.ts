@@ -117,6 +117,13 @@ const SPARSE_MAX_PEERS = 4
 const REVERSE_ROUTES_MAX = 1024
 const REVERSE_ROUTE_TTL_MS = 30_000
 
+/** Same addresses in the same order? */
+function sameKeys(a: readonly AddrKey[], b: readonly AddrKey[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !sameKey(a[i]!, b[i]!)) return false
+  return true
+}
+
 /**
  * One peer's protocol engine, pure: packets in, effects out, time and randomness
  * injected. The simulator runs thousands of these; the live Swarm runs one per peer.
@@ -140,8 +147,11 @@ export class MeshNode {
   private readonly originKeys = new Map<string, AddrKey>()
   /** Our place in the broadcast tree (tree.ts). */
   private tree: TreePosition
-  private readonly sentOn = new Map<string, { id: string; at: number; budget: number }[]>()
+  /** Per link: walks handed to it lately, by id, oldest first (a Map, so a BACK clears its entry in O(1)). */
+  private readonly sentOn = new Map<string, Map<string, { at: number; budget: number }>>()
   private pexTimer = false
+  /** While a pex is pending: the one neighbour it need not go to (see schedulePex), null for none. */
+  private pexSkip: string | null | undefined = undefined
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
   private lastImproveAt = Number.NEGATIVE_INFINITY
@@ -378,7 +388,7 @@ export class MeshNode {
           hopLimit: env.hopLimit,
           target: targetKey,
           prev: undefined,
-          tried: new Set(),
+          tried: [],
           createdAt: now,
           budget: 0,
           outstanding: 0,
@@ -543,8 +553,11 @@ export class MeshNode {
         return this.sendPacket(from, { type: 'pong', nonce: p.nonce })
       case 'pong':
         return
-      case 'back':
-        return this.onBack(from, toHex(p.id), p.budget ?? 0)
+      case 'back': {
+        const idHex = toHex(p.id)
+        this.answered(from, idHex)
+        return this.onBack(from, idHex, p.budget ?? 0)
+      }
     }
   }
 
@@ -640,6 +653,8 @@ export class MeshNode {
    */
   private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
     const verify = (): Verdict | Promise<Verdict> => {
+      // The simulator's INSECURE suite accepts everything: no signed bytes to copy out.
+      if (this.crypto.acceptsAll === true) return true
       const v = this.crypto.verify(env.originKey, signedBytesOfEncoded(encoded), env.signature)
       return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
     }
@@ -660,25 +675,28 @@ export class MeshNode {
   }
 
   private accept(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
-    const origin = this.originKey(env.originKey)
     if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes)) {
+      // A relay needs neither the origin's address (a hash of its key) nor the target's hex,
+      // except to remember the way back for what will be answered (requests, link signals).
       const walk: Walk = {
         envelope: p.envelope,
         hops: p.hops,
         hopLimit: env.hopLimit,
-        target: this.internKey(toHex(env.target)),
+        target: keyFromBytes(env.target),
         prev: from,
-        tried: new Set(),
+        tried: [],
         createdAt: this.clock.now(),
         budget: p.type === 'walk' ? p.budget : this.options.directWalkBudget,
         outstanding: 0,
         retrace: isAnswer(env.purpose),
       }
-      this.reverseRoutes.heard(origin.hex, from, walk.createdAt)
+      if (env.purpose === 'request' || env.purpose === 'signal')
+        this.reverseRoutes.heard(this.originKey(env.originKey).hex, from, walk.createdAt)
       this.walks.add(idHex, walk)
       this.step(idHex, walk)
       return
     }
+    const origin = this.originKey(env.originKey)
     if (env.kind === 'direct') this.reverseRoutes.heard(origin.hex, from, this.clock.now())
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
@@ -719,11 +737,11 @@ export class MeshNode {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
     const next =
       this.retraceHop(walk) ??
-      bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
+      bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.includes(a))
     if (!next) return false
     const budget = walk.budget - 1
     walk.budget = 0
-    walk.tried.add(next.address)
+    walk.tried.push(next.address)
     walk.outstanding++
     this.sendPacket(next.address, { type: 'walk', hops: walk.hops + 1, budget, envelope: walk.envelope })
     this.inFlight(next.address, idHex, budget)
@@ -734,7 +752,7 @@ export class MeshNode {
   private retraceHop(walk: Walk): Neighbour | undefined {
     if (!walk.retrace) return undefined
     const via = this.reverseRoutes.towards(walk.target.hex, this.clock.now())
-    if (via === undefined || via === walk.prev || walk.tried.has(via)) return undefined
+    if (via === undefined || via === walk.prev || walk.tried.includes(via)) return undefined
     return this.neighbours.get(via)
   }
 
@@ -757,11 +775,17 @@ export class MeshNode {
   private inFlight(peer: Address, idHex: string, budget: number): void {
     let sent = this.sentOn.get(peer)
     if (!sent) {
-      sent = []
+      sent = new Map()
       this.sentOn.set(peer, sent)
     }
-    sent.push({ id: idHex, at: this.clock.now(), budget })
-    if (sent.length > MAX_IN_FLIGHT_PER_LINK) sent.shift()
+    sent.delete(idHex)
+    sent.set(idHex, { at: this.clock.now(), budget })
+    if (sent.size > MAX_IN_FLIGHT_PER_LINK) sent.delete(sent.keys().next().value!)
+  }
+
+  /** A BACK came for a walk sent on this link: that copy is no longer in flight there. */
+  private answered(peer: Address, idHex: string): void {
+    this.sentOn.get(peer)?.delete(idHex)
   }
 
   private resumeWalksSentTo(peer: Address, reason: string): void {
@@ -774,13 +798,13 @@ export class MeshNode {
       reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
     const since = this.clock.now() - windowMs
     // What the lost copy carried is unknown after the fact: resume with half of it.
-    for (const { id, at, budget } of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
+    for (const [id, { at, budget }] of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
   }
 
   private onBack(from: string, idHex: string, budget: number): void {
     const walk = this.walks.get(idHex, this.clock.now())
     if (!walk) return
-    walk.tried.add(from)
+    if (!walk.tried.includes(from)) walk.tried.push(from)
     walk.outstanding = Math.max(0, walk.outstanding - 1)
     walk.budget += budget
     this.step(idHex, walk)
@@ -843,11 +867,11 @@ export class MeshNode {
       ? { root: toHex(p.tree.root), dist: p.tree.dist, parent: p.tree.parent ? toHex(p.tree.parent) : undefined }
       : undefined
     this.updateTree()
-    const before = n.view.map((k) => k.hex).join()
+    const before = n.view
     n.view = []
     n.farView = []
     for (const e of p.peers) {
-      const key = this.internKey(toHex(e.address))
+      const key = this.internKeyBytes(e.address)
       if (key.hex === this.address) continue
       if (!e.hint) n.view.push(key)
       for (const a of e.peers ?? []) {
@@ -858,7 +882,7 @@ export class MeshNode {
     }
     this.knownDirty = true
     // Our neighbours describe this neighbour's neighbours to their own neighbours: tell them.
-    if (n.view.map((k) => k.hex).join() !== before) this.schedulePex()
+    if (!sameKeys(n.view, before)) this.schedulePex(n.address)
   }
 
   private pexPacket(to: Address): Packet {
@@ -866,25 +890,14 @@ export class MeshNode {
     for (const n of this.neighbours.values()) {
       if (n.address === to) continue
       const url = this.known.get(n.address)?.bridgeUrl
-      peers.push({
-        address: n.key.bytes,
-        bridgeUrl: url ? ascii(url) : undefined,
-        peers: n.view.filter((k) => k.hex !== to).map((k) => k.bytes),
-      })
+      const view: Uint8Array[] = []
+      for (const k of n.view) if (k.hex !== to) view.push(k.bytes)
+      peers.push({ address: n.key.bytes, bridgeUrl: url ? ascii(url) : undefined, peers: view })
     }
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
     const target = this.neighbours.get(to)?.key
     if (target) {
-      // Keep the PEX_HINTS closest in a small sorted array (insertion, no sort per peer).
-      const hints: KnownPeer[] = []
-      for (const k of this.known.values()) {
-        if (hints.length === PEX_HINTS && compareXor(target, k.key, hints[PEX_HINTS - 1]!.key) >= 0) continue
-        if (k.key.hex === to || this.neighbours.has(k.key.hex)) continue
-        let i = hints.length
-        while (i > 0 && compareXor(target, k.key, hints[i - 1]!.key) < 0) i--
-        hints.splice(i, 0, k)
-        if (hints.length > PEX_HINTS) hints.pop()
-      }
+      const hints = this.known.closest(target, PEX_HINTS, (k) => k.key.hex === to || this.neighbours.has(k.key.hex))
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
     }
@@ -906,12 +919,23 @@ export class MeshNode {
     this.schedulePex()
   }
 
-  private schedulePex(): void {
-    if (this.pexTimer || this.closed) return
+  /**
+   * Send everyone our peer exchange in 50 ms (batching changes). `echoOf`: the only
+   * change is that neighbour's own list, which it need not hear back from us (what
+   * we would tell it, our other links and their lists, did not change).
+   */
+  private schedulePex(echoOf?: Address): void {
+    if (this.closed) return
+    if (echoOf === undefined || (this.pexSkip !== undefined && this.pexSkip !== echoOf)) this.pexSkip = null
+    else if (this.pexSkip === undefined) this.pexSkip = echoOf
+    if (this.pexTimer) return
     this.pexTimer = true
     this.scheduler.at(this.clock.now() + 50, () => {
+      const skip = this.pexSkip
       this.pexTimer = false
-      for (const n of this.neighbours.values()) this.sendPacket(n.address, this.pexPacket(n.address))
+      this.pexSkip = undefined
+      for (const n of this.neighbours.values())
+        if (n.address !== skip) this.sendPacket(n.address, this.pexPacket(n.address))
     })
   }
 
@@ -949,18 +973,19 @@ export class MeshNode {
     // Most periods have nothing to do: skip the scan of the known peers then.
     const improveDue = this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs
     if (!this.knownDirty && this.slotsUsed >= this.targetDegree && !improveDue) return
-    const candidates = this.candidates(now)
     const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks }
     if (this.knownDirty) {
       this.knownDirty = false
       // A better near link is dialled only into a free slot; room is made after it opened
-      // (linkUp), so a refused near dial never costs a link.
-      const near = nearCandidate(slots, candidates)
+      // (linkUp), so a refused near dial never costs a link. Only the closest candidate
+      // matters here, found without listing them all (every pex marks the cache dirty).
+      const near = nearCandidate(slots, this.known.closest(this.key, 1, (k) => !this.isCandidate(k, now)))
       if (near && this.slotsUsed < o.maxPeers) {
         this.dial(near, 'near')
         return
       }
     }
+    const candidates = this.candidates(now)
     if (this.slotsUsed >= this.targetDegree) {
       // Full enough: use the slack for a long link into a bucket nobody covers, when a
       // redundant link can make way for it once it opens (linkUp trims).
@@ -989,10 +1014,14 @@ export class MeshNode {
 
   private candidates(now: number): KnownPeer[] {
     const out: KnownPeer[] = []
-    for (const k of this.known.values())
-      if (k.notBefore <= now && !this.neighbours.has(k.key.hex) && !this.pending.has(k.key.hex) && k.key.hex !== this.address)
-        out.push(k)
+    for (const k of this.known.all()) if (this.isCandidate(k, now)) out.push(k)
     return out
+  }
+
+  /** May we dial this known peer now (not linked, not being linked, not backing off, not us)? */
+  private isCandidate(k: KnownPeer, now: number): boolean {
+    const a = k.key.hex
+    return k.notBefore <= now && !this.neighbours.has(a) && !this.pending.has(a) && a !== this.address
   }
 
   private dial(peer: KnownPeer, reason: LinkReason): void {
@@ -1058,6 +1087,16 @@ export class MeshNode {
     n.stats.messagesOut++
     n.stats.bytesOut += bytes.length
     this.io.send(to, bytes)
+  }
+
+  /** `internKey` for address bytes off the wire (copied when new, so no packet buffer is kept alive). */
+  private internKeyBytes(bytes: Uint8Array): AddrKey {
+    const hex = toHex(bytes)
+    const n = this.neighbours.get(hex)
+    if (n) return n.key
+    const k = this.known.get(hex)
+    if (k) return k.key
+    return keyFromBytes(bytes.slice(), hex)
   }
 
   private internKey(hex: Address): AddrKey {

@@ -69,10 +69,50 @@ export const MAX_PEX_ENTRIES = 64
 
 const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk'] as const
 
+/** Exact encoded length of a pex packet, so it is written into one buffer with no final copy. */
+function pexLength(p: Packet & { type: 'pex' }): number {
+  let n = 4
+  for (const e of p.peers) {
+    n += e.address.length + 1
+    if (e.bridgeUrl) n += 1 + e.bridgeUrl.length
+    if (e.peers) {
+      n += 1
+      for (const a of e.peers) n += a.length
+    }
+  }
+  if (p.tree) n += 3 + p.tree.root.length + (p.tree.parent ? p.tree.parent.length : 0)
+  return n
+}
+
+const TYPE_CODE: Readonly<Record<Packet['type'], number>> = {
+  msg: 0,
+  ihave: 1,
+  graft: 2,
+  prune: 3,
+  pex: 4,
+  bye: 5,
+  ping: 6,
+  pong: 7,
+  back: 8,
+  walk: 9,
+}
+
 export function encodePacket(p: Packet): Uint8Array {
-  // Sized so the common packets are written without growing the buffer.
-  const w = new Writer(p.type === 'msg' ? p.envelope.length + 2 : p.type === 'walk' ? p.envelope.length + 4 : p.type === 'pex' ? 1024 : 64)
-  w.u8(TYPES.indexOf(p.type))
+  // Sized exactly (or generously for the small ones) so nothing is copied or regrown.
+  const w = new Writer(
+    p.type === 'msg'
+      ? p.envelope.length + 2
+      : p.type === 'walk'
+        ? p.envelope.length + 4
+        : p.type === 'pex'
+          ? pexLength(p)
+          : p.type === 'ihave' || p.type === 'graft'
+            ? 2 + p.ids.length * MESSAGE_ID_BYTES
+            : p.type === 'back'
+              ? 3 + p.id.length
+              : 5,
+  )
+  w.u8(TYPE_CODE[p.type])
   switch (p.type) {
     case 'msg':
       w.u8(p.hops).bytes(p.envelope)

@@ -38,7 +38,7 @@ export function bestNextHop(
   let bestReach: AddrKey | undefined
   for (const n of neighbours) {
     if (skip(n.key.hex)) continue
-    if (n.key.hex === target.hex) return n
+    if (sameKey(n.key, target)) return n
     const r = reach(self, target, n)
     if (!best || !bestReach) {
       best = n
@@ -60,7 +60,28 @@ export function bestNextHop(
  */
 function reach(self: AddrKey, target: AddrKey, n: Neighbour): AddrKey {
   let best = n.key
-  for (const m of n.view) if (compareXor(target, m, best) < 0 && !sameKey(m, self)) best = m
-  for (const m of n.farView) if (compareXor(target, m, best) < 0 && !sameKey(m, self)) best = m
+  // Most entries lose on the top 32 bits of the distance: test those inline first.
+  const th = target.hi
+  let bestHi = (best.hi ^ th) >>> 0
+  const view = n.view
+  for (let i = 0; i < view.length; i++) {
+    const m = view[i]!
+    const d = (m.hi ^ th) >>> 0
+    if (d > bestHi) continue
+    if (compareXor(target, m, best) < 0 && !sameKey(m, self)) {
+      best = m
+      bestHi = d
+    }
+  }
+  const far = n.farView
+  for (let i = 0; i < far.length; i++) {
+    const m = far[i]!
+    const d = (m.hi ^ th) >>> 0
+    if (d > bestHi) continue
+    if (compareXor(target, m, best) < 0 && !sameKey(m, self)) {
+      best = m
+      bestHi = d
+    }
+  }
   return best
 }

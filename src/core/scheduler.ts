@@ -3,15 +3,23 @@
  * The driver (simulator or live swarm) calls `runDue(now)` and sleeps until
  * `nextAt()`, so the same protocol code runs on virtual and real time.
  */
-interface Entry {
-  at: number
-  seq: number
-  run: () => unknown
-  cancelled: boolean
-}
-
 export interface TimerHandle {
   cancel(): void
+}
+
+/** A timer is its own handle: one object per timer, no closure for `cancel`. */
+class Entry implements TimerHandle {
+  cancelled = false
+
+  constructor(
+    readonly at: number,
+    readonly seq: number,
+    readonly run: () => unknown,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true
+  }
 }
 
 export class Scheduler {
@@ -19,13 +27,9 @@ export class Scheduler {
   private seq = 0
 
   at(at: number, run: () => unknown): TimerHandle {
-    const entry: Entry = { at, seq: this.seq++, run, cancelled: false }
+    const entry = new Entry(at, this.seq++, run)
     this.push(entry)
-    return {
-      cancel: () => {
-        entry.cancelled = true
-      },
-    }
+    return entry
   }
 
   /** Earliest pending deadline, or undefined when nothing is scheduled. */
@@ -65,37 +69,44 @@ export class Scheduler {
     return this.heap.length
   }
 
-  private less(a: Entry, b: Entry): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-  }
-
+  // Sift with a hole (one write per level, no swaps): this heap runs every timer of every peer.
   private push(e: Entry): void {
     const h = this.heap
+    let i = h.length
     h.push(e)
-    let i = h.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.less(h[i]!, h[parent]!)) break
-      ;[h[i], h[parent]] = [h[parent]!, h[i]!]
+      const p = h[parent]!
+      if (p.at < e.at || (p.at === e.at && p.seq < e.seq)) break
+      h[i] = p
       i = parent
     }
+    h[i] = e
   }
 
   private pop(): void {
     const h = this.heap
     const last = h.pop()!
-    if (h.length === 0) return
-    h[0] = last
+    const n = h.length
+    if (n === 0) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
+      if (l >= n) break
       const r = l + 1
-      let m = i
-      if (l < h.length && this.less(h[l]!, h[m]!)) m = l
-      if (r < h.length && this.less(h[r]!, h[m]!)) m = r
-      if (m === i) return
-      ;[h[i], h[m]] = [h[m]!, h[i]!]
-      i = m
+      let c = h[l]!
+      let ci = l
+      if (r < n) {
+        const rc = h[r]!
+        if (rc.at < c.at || (rc.at === c.at && rc.seq < c.seq)) {
+          c = rc
+          ci = r
+        }
+      }
+      if (last.at < c.at || (last.at === c.at && last.seq < c.seq)) break
+      h[i] = c
+      i = ci
     }
+    h[i] = last
   }
 }

@@ -40,6 +40,8 @@ export class SeenCache<V = true> {
   /** The age bound given at construction, in ms. */
   readonly maxAgeMs: number
   readonly #entries = new Map<string, Entry<V>>()
+  /** Before this time nothing has expired (the oldest entry's expiry when last looked at; may be early, never late). */
+  #nextExpiry = Number.NEGATIVE_INFINITY
 
   constructor(options: SeenCacheOptions) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)
@@ -85,6 +87,7 @@ export class SeenCache<V = true> {
     // Still full after dropping expired entries: the oldest goes first.
     while (this.#entries.size >= this.maxEntries) this.#dropOldest()
     this.#entries.set(id, { value, addedAtMs: now })
+    if (this.#entries.size === 1) this.#nextExpiry = now + this.maxAgeMs
     return true
   }
 
@@ -103,9 +106,15 @@ export class SeenCache<V = true> {
    * the first live entry, so the cost is proportional to what it removes.
    */
   prune(now: number): number {
+    // Called on every add: skip the walk (an iterator each time) while nothing can have expired.
+    if (now < this.#nextExpiry) return 0
     let dropped = 0
+    this.#nextExpiry = Number.POSITIVE_INFINITY
     for (const [id, entry] of this.#entries) {
-      if (!this.#expired(entry, now)) break
+      if (!this.#expired(entry, now)) {
+        this.#nextExpiry = entry.addedAtMs + this.maxAgeMs
+        break
+      }
       this.#entries.delete(id)
       dropped++
     }

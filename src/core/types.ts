@@ -33,6 +33,11 @@ export interface CryptoSuite {
   addressOf(publicKey: Uint8Array): Uint8Array
   /** Private swarms: envelope bodies are sealed with the swarm key. Absent: bodies travel in clear. */
   seal?: BodySeal
+  /**
+   * INSECURE, simulator only (`insecureCryptoSuite`): `verify` accepts every signature,
+   * so the node skips building the signed bytes it would hand to it.
+   */
+  readonly acceptsAll?: boolean
 }
 
 /**

@@ -16,7 +16,8 @@ export interface Walk {
   target: AddrKey
   /** Neighbour it came from; undefined at the origin. */
   prev: string | undefined
-  tried: Set<string>
+  /** Neighbours already sent this walk (a handful at most, so an array). */
+  tried: string[]
   createdAt: number
   /** Forwards this node may still spend on the walk (the budget travels with the message). */
   budget: number

@@ -22,6 +22,7 @@ import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './ed25519.js'
 export const insecureCryptoSuite: CryptoSuite = Object.freeze({
   verify: (_publicKey: Uint8Array, _message: Uint8Array, _signature: Uint8Array): boolean => true,
   addressOf,
+  acceptsAll: true,
 })
 
 /** Alias of `insecureCryptoSuite` (INSECURE). */

@@ -4,7 +4,7 @@ import type { CryptoSuite, Signer } from '../core/types.js'
 import { Identity } from '../crypto/identity.js'
 import { createCryptoSuite } from '../crypto/suite.js'
 import { createUnsignedSigner, insecureCryptoSuite } from '../crypto/unsigned.js'
-import { Network, type NetworkOptions } from './network.js'
+import { Network, type NetworkOptions, type SimPeer } from './network.js'
 import { SeededRng } from './rng.js'
 
 /**
@@ -49,18 +49,22 @@ export class Simulation {
     const rng = this.rng.fork()
     const secret = rng.bytes(32)
     const signer: Signer = this.options.signatures ? Identity.fromSecretKey(secret) : createUnsignedSigner(secret)
-    const io = this.io(() => node)
+    let peer: SimPeer | undefined
+    const io = this.io(
+      () => node,
+      () => peer!,
+    )
     const node: MeshNode = new MeshNode(signer, this.crypto, this.net.clock, rng, io, this.options.node)
-    const peer = this.net.add(node)
+    peer = this.net.add(node)
     node.start()
     this.net.wake(peer)
     return node
   }
 
-  private io(self: () => MeshNode): NodeIO {
+  private io(self: () => MeshNode, simPeer: () => SimPeer): NodeIO {
     const net = this.net
     return {
-      send: (to, bytes) => net.transmit(self().address, to, bytes),
+      send: (to, bytes) => net.send(simPeer(), to, bytes),
       disconnect: (to, reason) => net.closeLater(self().address, to, reason),
       dial: (to) => {
         const me = self()

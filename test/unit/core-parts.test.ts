@@ -229,6 +229,37 @@ describe('MessageStore', () => {
 describe('PeerCache', () => {
   const key = (i: number) => keyFromHex(i.toString(16).padStart(40, '0'))
 
+  test('closest() is the brute-force XOR order, with skips, evictions and deletions', () => {
+    fc.assert(
+      fc.property(
+        fc.array(id20, { minLength: 0, maxLength: 80 }),
+        id20,
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (ids, t, count, max, deletions) => {
+          const cache = new PeerCache(max)
+          for (const [i, id] of ids.entries()) cache.saw(keyFromBytes(id), i)
+          const present = [...cache.values()]
+          for (const d of deletions) if (present.length > 0) cache.delete(present[d % present.length]!.key.hex)
+          const target = keyFromBytes(t)
+          const skip = (p: { key: AddrKey }) => p.key.bytes[19]! % 3 === 0
+          const want = [...cache.values()]
+            .filter((p) => !skip(p))
+            .sort((a, b) => compareXor(target, a.key, b.key))
+            .slice(0, count)
+            .map((p) => p.key.hex)
+          assert.deepEqual(
+            cache.closest(target, count, skip).map((p) => p.key.hex),
+            want,
+          )
+          assert.equal(cache.all().length, cache.size)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
   test('never holds more than its bound; the least recently seen goes first', () => {
     fc.assert(
       fc.property(
