@@ -4,11 +4,12 @@ import {
   type ContentType,
   decodeEnvelope,
   type Envelope,
-  encodeEnvelope,
+  encodeUnsigned,
   type Kind,
   type Purpose,
-  signedBytes,
+  setSignature,
   signedBytesOfEncoded,
+  signingInput,
   type UnsignedEnvelope,
 } from './envelope.js'
 import { type ErrorCode, invalidArg, PeerweaveError } from './errors.js'
@@ -326,19 +327,18 @@ export class MeshNode {
     body: Uint8Array,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
   ): Promise<string> {
-    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env) => {
+    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env, encoded) => {
       const idHex = toHex(env.id)
       this.needLinks('broadcast')
       this.seen.add(idHex, 'broadcast', this.clock.now())
-      this.plumtree.spread(idHex, env.id, encodeEnvelope(env), 0, true)
+      this.plumtree.spread(idHex, env.id, encoded, 0, true)
       return idHex
     })
   }
 
   whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
-    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env) => {
+    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env, encoded) => {
       this.needLinks('whisper')
-      const encoded = encodeEnvelope(env)
       for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
       return toHex(env.id)
     })
@@ -357,13 +357,13 @@ export class MeshNode {
     const targetKey = this.internKey(target)
     return this.sealThen(
       { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
-      (env) => {
+      (env, encoded) => {
         this.needLinks('send')
         const idHex = toHex(env.id)
         const now = this.clock.now()
         this.seen.add(idHex, 'direct', now)
         const walk: Walk = {
-          envelope: encodeEnvelope(env),
+          envelope: encoded,
           hops: 0,
           hopLimit: env.hopLimit,
           target: targetKey,
@@ -444,13 +444,17 @@ export class MeshNode {
 
   /**
    * Build, seal (private swarms), sign and hand on an envelope. With a synchronous
-   * signer and seal (noble, the simulator's) `send` runs before this returns, so
-   * effects happen at the caller's moment; with WebCrypto it runs once they are
-   * ready. Errors always arrive as a rejected promise.
+   * hash, signer and seal (node:crypto, noble, the simulator's) `send` runs before
+   * this returns, so effects happen at the caller's moment; with WebCrypto it runs
+   * once they are ready. Errors always arrive as a rejected promise.
+   *
+   * The envelope is encoded once, with room for the signature at its end: its
+   * canonical bytes (a prefix of that buffer) are hashed where they lie, and the
+   * signature of the digest is written into place (envelope.ts, version 2).
    */
   private sealThen<R>(
     e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
-    send: (env: Envelope) => R,
+    send: (env: Envelope, encoded: Uint8Array) => R,
   ): Promise<R> {
     try {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
@@ -482,10 +486,18 @@ export class MeshNode {
           tag: e.tag ?? new Uint8Array(0),
           body,
         }
-        const finish = (signature: Uint8Array) =>
-          send({ ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE })
-        const signature = this.signer.sign(signedBytes(unsigned))
-        return signature instanceof Uint8Array ? finish(signature) : signature.then(finish)
+        const encoded = encodeUnsigned(unsigned)
+        const finish = (signature: Uint8Array) => {
+          const sig = signature.length === 64 ? signature : ZERO_SIGNATURE
+          setSignature(encoded, sig)
+          return send({ ...unsigned, signature: sig }, encoded)
+        }
+        const signDigest = (digest: Uint8Array): R | Promise<R> => {
+          const signature = this.signer.sign(signingInput(digest))
+          return signature instanceof Uint8Array ? finish(signature) : signature.then(finish)
+        }
+        const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+        return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
       }
       // Private swarms seal the body first, so the signature covers what travels.
       const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, e.body) : e.body
@@ -569,8 +581,9 @@ export class MeshNode {
     }
     if (p.hops > env.hopLimit || p.hops === 0 || env.hopLimit > this.options.maxHopLimit)
       return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count or hop limit'))
-    if (this.io.acceptOrigin && !this.io.acceptOrigin(this.originKey(env.originKey).hex, env.originKey)) return
-    const verdict = this.check(env, p.envelope)
+    const origin = this.originKey(env.originKey)
+    if (this.io.acceptOrigin && !this.io.acceptOrigin(origin.hex, env.originKey)) return
+    const verdict = this.check(env, p.envelope, this.fromOriginForUs(n, p, env, origin))
     if (typeof verdict !== 'object') return this.afterVerify(n.address, p, env, idHex, verdict, [])
     const alternates: { from: string; packet: MsgPacket }[] = []
     this.verifying.set(idHex, alternates)
@@ -623,14 +636,37 @@ export class MeshNode {
   }
 
   /**
-   * Open the body (private swarms; `env.body` becomes the plaintext) and verify the
-   * origin's signature over the bytes as received. The seal goes first: it costs far
-   * less than ed25519, so junk from a non-member is cheap to turn away.
+   * A message we will only deliver, never pass on, that came straight from its
+   * origin: a direct message addressed to us, or a whisper (never relayed), whose
+   * origin is the neighbour that sent it, on its first hop. The link's handshake
+   * proved that neighbour holds the origin key (bound to the DTLS fingerprints or
+   * the socket's nonces), and DTLS/TLS protect what travels on the link, so the
+   * origin's signature tells us nothing the link has not: its check is skipped.
+   * Anything we relay (broadcasts, direct messages for others) is still verified
+   * before it goes on, so an honest relay never forwards a bad signature.
    */
-  private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
-    const verify = (): Verdict | Promise<Verdict> => {
-      const v = this.crypto.verify(env.originKey, signedBytesOfEncoded(encoded), env.signature)
+  private fromOriginForUs(n: Neighbour, p: MsgPacket, env: Envelope, origin: AddrKey): boolean {
+    if (p.hops !== 1 || !sameKey(origin, n.key)) return false
+    if (env.kind === 'whisper') return true
+    return env.kind === 'direct' && env.target !== undefined && equalBytes(env.target, this.key.bytes)
+  }
+
+  /**
+   * Open the body (private swarms; `env.body` becomes the plaintext) and verify the
+   * origin's signature over the bytes as received: ed25519 over MESSAGE_DOMAIN ||
+   * sha256(canonical bytes), hashed in place. The seal goes first: it costs far less
+   * than ed25519, so junk from a non-member is cheap to turn away. `linkVouches`
+   * (see fromOriginForUs) skips the signature, never the seal.
+   */
+  private check(env: Envelope, encoded: Uint8Array, linkVouches = false): Verdict | Promise<Verdict> {
+    const verifyDigest = (digest: Uint8Array): Verdict | Promise<Verdict> => {
+      const v = this.crypto.verify(env.originKey, signingInput(digest), env.signature)
       return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
+    }
+    const verify = (): Verdict | Promise<Verdict> => {
+      if (linkVouches) return true
+      const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+      return digest instanceof Uint8Array ? verifyDigest(digest) : digest.then(verifyDigest)
     }
     const seal = this.crypto.seal
     if (!seal) return verify()

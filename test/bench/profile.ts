@@ -1,0 +1,67 @@
+/**
+ * A peerweave-only load for CPU profiles (both ends live in this one process):
+ *
+ *   sh scripts/netns.sh node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx test/bench/profile.ts -- --rtc ndc --what 16k
+ *   node scripts/prof-summary.mjs /tmp/prof/<file>.cpuprofile
+ *
+ * --what 1k | 16k (one-hop stream, 1 MiB window) | rtt (32-byte request/reply, one at a time).
+ */
+import { parseArgs } from 'node:util'
+import { RTC, type RtcName } from './perf/rtc.js'
+import { closeAll, handMade } from './perf/swarms.js'
+import { UNLIMITED } from './perf/throughput.js'
+import { Counter, percentile, pump } from './perf/util.js'
+
+const { values } = parseArgs({
+  options: {
+    rtc: { type: 'string', default: 'ndc' },
+    what: { type: 'string', default: '16k' },
+    ms: { type: 'string', default: '4000' },
+  },
+  allowPositionals: true,
+})
+const rtc = RTC[values.rtc as RtcName]
+const ms = Number(values.ms)
+const a = handMade(rtc, 1, { limits: UNLIMITED })
+const b = handMade(rtc, 1, { limits: UNLIMITED })
+let lost = 0
+a.on('warning', (e) => {
+  lost++
+  console.error(e.message)
+})
+b.on('warning', (e) => {
+  lost++
+  console.error(e.message)
+})
+await a.linkTo(b, rtc)
+if (values.what === 'rtt') {
+  const payload = new Uint8Array(32).fill(7)
+  b.on('message', (m) => void m.reply(m.data).catch(() => lost++))
+  const t0 = performance.now()
+  const samples: number[] = []
+  while (performance.now() - t0 < ms) {
+    const s = performance.now()
+    await a.request(b.address, payload, { timeoutMs: 5000 })
+    samples.push(performance.now() - s)
+  }
+  console.log(JSON.stringify({ what: 'rtt', n: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), lost }))
+} else {
+  const size = values.what === '1k' ? 1024 : 16384
+  const payload = new Uint8Array(size).map((_, i) => (i * 31) & 0xff)
+  const count = new Counter()
+  b.on('message', (m) => {
+    if (m.data instanceof Uint8Array && m.data.length === size) count.add()
+  })
+  const rate = await pump({
+    size,
+    durationMs: ms,
+    windowBytes: 1024 * 1024,
+    received: count,
+    send: () => {
+      a.send(b.address, payload).catch(() => lost++)
+    },
+  })
+  console.log(JSON.stringify({ what: values.what, ...rate, lost }))
+}
+await closeAll([a, b])
+process.exit(0)
