@@ -86,6 +86,9 @@ export interface LinkInfo {
 }
 
 const ZERO_SIGNATURE = new Uint8Array(64)
+/** sealThen: sign before sending, or leave unsigned (see direct and whisper). */
+const SIGNED = () => false
+const UNSIGNED = () => true
 /** A packet that carries a signed envelope. */
 type MsgPacket = Packet & { type: 'msg' | 'walk' }
 /** The outcome of checking a received envelope: good, or why not. */
@@ -327,7 +330,7 @@ export class MeshNode {
     body: Uint8Array,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
   ): Promise<string> {
-    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env, encoded) => {
+    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, SIGNED, (env, encoded) => {
       const idHex = toHex(env.id)
       this.needLinks('broadcast')
       this.seen.add(idHex, 'broadcast', this.clock.now())
@@ -337,7 +340,10 @@ export class MeshNode {
   }
 
   whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
-    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env, encoded) => {
+    // A whisper goes to neighbours only and is never relayed: each receives it straight
+    // from us over an authenticated link and does not check a signature (see
+    // fromOriginForUs), so it is not signed (64 zero bytes).
+    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, UNSIGNED, (env, encoded) => {
       this.needLinks('whisper')
       for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
       return toHex(env.id)
@@ -355,9 +361,14 @@ export class MeshNode {
     if (target === this.address)
       return Promise.reject(invalidArg('address', 'another peer’s address, not our own', target))
     const targetKey = this.internKey(target)
+    // A message for a neighbour goes straight to it over their authenticated link and
+    // stops there, where it is not verified (fromOriginForUs): it leaves unsigned, and
+    // is signed in place only if it must go another way (the link closed under it).
+    const straight = () => this.neighbours.has(target)
     return this.sealThen(
       { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
-      (env, encoded) => {
+      straight,
+      (env, encoded, signLater) => {
         this.needLinks('send')
         const idHex = toHex(env.id)
         const now = this.clock.now()
@@ -372,10 +383,12 @@ export class MeshNode {
           createdAt: now,
           budget: 0,
           outstanding: 0,
+          sign: signLater,
         }
         this.walks.add(idHex, walk)
         // Parallel first hops share the budget; what a copy brings back is spent again.
-        const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+        // A message for a neighbour goes to it alone.
+        const fanout = signLater ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
         // they get a small budget; user messages get the full one. Sparse meshes (small
         // caps) have long paths and keep the full budget for everything.
@@ -454,7 +467,8 @@ export class MeshNode {
    */
   private sealThen<R>(
     e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
-    send: (env: Envelope, encoded: Uint8Array) => R,
+    unsignedFirst: () => boolean,
+    send: (env: Envelope, encoded: Uint8Array, signLater: (() => void | Promise<void>) | undefined) => R,
   ): Promise<R> {
     try {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
@@ -487,17 +501,20 @@ export class MeshNode {
           body,
         }
         const encoded = encodeUnsigned(unsigned)
-        const finish = (signature: Uint8Array) => {
-          const sig = signature.length === 64 ? signature : ZERO_SIGNATURE
-          setSignature(encoded, sig)
-          return send({ ...unsigned, signature: sig }, encoded)
+        // A view: it shows the signature once signInPlace has written it.
+        const env: Envelope = { ...unsigned, signature: encoded.subarray(encoded.length - ZERO_SIGNATURE.length) }
+        const signInPlace = (): void | Promise<void> => {
+          const put = (signature: Uint8Array) => setSignature(encoded, signature.length === 64 ? signature : ZERO_SIGNATURE)
+          const signDigest = (digest: Uint8Array): void | Promise<void> => {
+            const signature = this.signer.sign(signingInput(digest))
+            return signature instanceof Uint8Array ? put(signature) : signature.then(put)
+          }
+          const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+          return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
         }
-        const signDigest = (digest: Uint8Array): R | Promise<R> => {
-          const signature = this.signer.sign(signingInput(digest))
-          return signature instanceof Uint8Array ? finish(signature) : signature.then(finish)
-        }
-        const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
-        return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
+        if (unsignedFirst()) return send(env, encoded, signInPlace)
+        const signed = signInPlace()
+        return signed instanceof Promise ? signed.then(() => send(env, encoded, undefined)) : send(env, encoded, undefined)
       }
       // Private swarms seal the body first, so the signature covers what travels.
       const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, e.body) : e.body
@@ -741,6 +758,26 @@ export class MeshNode {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
     const next = bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.has(a))
     if (!next) return false
+    if (walk.sign && next.address !== walk.target.hex) {
+      // It left unsigned for its target next door; any other peer verifies it: sign first.
+      const signing = walk.sign()
+      walk.sign = undefined
+      if (signing instanceof Promise) {
+        // Held here (as a copy out) until signed, then moved on with the budget it has.
+        walk.outstanding++
+        const resume = () => {
+          walk.outstanding = Math.max(0, walk.outstanding - 1)
+          if (!this.closed) this.step(idHex, walk)
+        }
+        this.io.track?.(
+          signing.then(resume, (err) => {
+            this.walks.delete(idHex)
+            this.io.warn(new PeerweaveError('ERR_UNREACHABLE', `could not sign ${idHex} to route it another way`, { cause: err }))
+          }),
+        )
+        return true
+      }
+    }
     const budget = walk.budget - 1
     walk.budget = 0
     walk.tried.add(next.address)

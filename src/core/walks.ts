@@ -22,6 +22,12 @@ export interface Walk {
   budget: number
   /** Copies of the walk sent on from here and not yet come back. */
   outstanding: number
+  /**
+   * At the origin, for a message that left unsigned straight to its target over
+   * their link (MeshNode.direct): signs `envelope` in place. Called before the walk
+   * goes to any other peer; undefined once signed (or when it always was).
+   */
+  sign?: (() => void | Promise<void>) | undefined
 }
 
 export class Walks {

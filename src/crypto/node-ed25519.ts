@@ -37,6 +37,7 @@ function privateKeyOf(seed: Uint8Array): KeyObject {
 
 /** An ed25519 implementation whose work is synchronous, with sync forms the crypto suite uses directly. */
 export interface NodeEd25519 extends Ed25519 {
+  signerSync(secretKey: Uint8Array): (message: Uint8Array) => Uint8Array
   /** Like `verify`, but returns the verdict at once. */
   verifySync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean
 }
@@ -89,15 +90,20 @@ export function createNodeEd25519(options: { maxCachedKeys?: number } = {}): Nod
     }
   }
 
-  const signer = (secretKey: Uint8Array): SignFn => {
+  const signerSync = (secretKey: Uint8Array): ((message: Uint8Array) => Uint8Array) => {
     if (!(secretKey instanceof Uint8Array) || secretKey.length !== SECRET_KEY_BYTES)
       throw invalidArg('secretKey', `a Uint8Array of ${SECRET_KEY_BYTES} bytes`, secretKey)
     const key = privateKeyOf(secretKey)
-    return async (message) => {
+    return (message) => {
       if (!(message instanceof Uint8Array)) throw invalidArg('message', 'a Uint8Array', message)
       // A plain Uint8Array of its own (Node may hand out a view into a shared pool).
       return new Uint8Array(sign(null, message, key))
     }
+  }
+
+  const signer = (secretKey: Uint8Array): SignFn => {
+    const now = signerSync(secretKey)
+    return async (message) => now(message)
   }
 
   return {
@@ -110,6 +116,7 @@ export function createNodeEd25519(options: { maxCachedKeys?: number } = {}): Nod
     },
     sign: async (secretKey, message) => signer(secretKey)(message),
     signer,
+    signerSync,
     verify: async (publicKey, message, signature) => verifySync(publicKey, message, signature),
     verifySync,
   }
