@@ -67,7 +67,37 @@ export interface Envelope {
 
 export type UnsignedEnvelope = Omit<Envelope, 'signature'>
 
-function writeSigned(w: Writer, e: UnsignedEnvelope): void {
+/**
+ * A body to encode, whole or as parts written one after the other (a batch's item
+ * headers and bodies: src/swarm/batch.ts), so it is copied once, into the envelope.
+ */
+export type BodyParts = Uint8Array | readonly Uint8Array[]
+
+/** An envelope to encode: its body may come in parts. */
+export type OutgoingEnvelope = Omit<UnsignedEnvelope, 'body'> & { body: BodyParts }
+
+/** Length of a body given whole or in parts. */
+export function bodyLength(body: BodyParts): number {
+  if (body instanceof Uint8Array) return body.length
+  let n = 0
+  for (const part of body) n += part.length
+  return n
+}
+
+/** A body given in parts, as one array (a copy, except for a single part). */
+export function joinBody(body: BodyParts): Uint8Array {
+  if (body instanceof Uint8Array) return body
+  if (body.length === 1) return body[0]!
+  const out = new Uint8Array(bodyLength(body))
+  let at = 0
+  for (const part of body) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
+function writeSigned(w: Writer, e: OutgoingEnvelope): void {
   w.u8(ENVELOPE_VERSION)
     .u8(KINDS.indexOf(e.kind))
     .u8(PURPOSES.indexOf(e.purpose))
@@ -78,11 +108,13 @@ function writeSigned(w: Writer, e: UnsignedEnvelope): void {
     .u8(e.hopLimit)
   if (e.kind === 'direct') w.bytes(e.target!)
   if (e.purpose === 'reply') w.bytes(e.ref!)
-  w.short(e.tag).u32(e.body.length).bytes(e.body)
+  w.short(e.tag).u32(bodyLength(e.body))
+  if (e.body instanceof Uint8Array) w.bytes(e.body)
+  else for (const part of e.body) w.bytes(part)
 }
 
 /** Throws RangeError for an envelope we are about to create that breaks the format's rules (a local bug). */
-function checkShape(e: UnsignedEnvelope): void {
+function checkShape(e: OutgoingEnvelope): void {
   if (e.id.length !== MESSAGE_ID_BYTES) throw new RangeError('envelope id must be 16 bytes')
   if (e.originKey.length !== PUBLIC_KEY_BYTES) throw new RangeError('origin key must be 32 bytes')
   if ((e.kind === 'direct') !== (e.target?.length === TARGET_BYTES)) throw new RangeError('target is for direct only')
@@ -97,9 +129,9 @@ function checkShape(e: UnsignedEnvelope): void {
  * Encoded length of every field but the signature. Writers sized exactly hand their
  * buffer over without a final copy, and a body may be up to 1 MiB.
  */
-function signedLength(e: UnsignedEnvelope): number {
+function signedLength(e: OutgoingEnvelope): number {
   const fixed = 4 + MESSAGE_ID_BYTES + PUBLIC_KEY_BYTES + 6 + 1 + 1 + 4
-  return fixed + (e.target?.length ?? 0) + (e.ref?.length ?? 0) + e.tag.length + e.body.length
+  return fixed + (e.target?.length ?? 0) + (e.ref?.length ?? 0) + e.tag.length + bodyLength(e.body)
 }
 
 /**
@@ -123,16 +155,19 @@ export function signingInput(digest: Uint8Array): Uint8Array {
 }
 
 /**
- * The envelope encoded with its signature left as 64 zero bytes, for the origin to
+ * The envelope encoded with its signature left as 64 zero bytes (and `headroom`
+ * spare bytes before it in the same buffer, for a packet header: packet.ts), for the origin to
  * hash (`signedBytesOfEncoded`) and then sign in place (`setSignature`): one buffer,
  * no copy of the body besides this one.
  */
-export function encodeUnsigned(e: UnsignedEnvelope): Uint8Array {
+export function encodeUnsigned(e: OutgoingEnvelope, headroom = 0): Uint8Array {
   checkShape(e)
-  const w = new Writer(signedLength(e) + SIGNATURE_BYTES)
+  const w = new Writer(headroom + signedLength(e) + SIGNATURE_BYTES)
+  if (headroom > 0) w.bytes(new Uint8Array(headroom))
   writeSigned(w, e)
   w.bytes(new Uint8Array(SIGNATURE_BYTES))
-  return w.finish()
+  const out = w.finish()
+  return headroom > 0 ? out.subarray(headroom) : out
 }
 
 /** Write `signature` into the last 64 bytes of an `encodeUnsigned` buffer. */

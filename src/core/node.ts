@@ -1,22 +1,25 @@
 import { type AddrKey, compareXor, keyFromBytes, keyFromHex, sameKey } from './addr-key.js'
 import { equalBytes, fromHex, toHex } from './bytes.js'
 import {
+  type BodyParts,
+  bodyLength,
   type ContentType,
   decodeEnvelope,
   type Envelope,
   encodeUnsigned,
+  joinBody,
   type Kind,
+  type OutgoingEnvelope,
   type Purpose,
   setSignature,
   signedBytesOfEncoded,
   signingInput,
-  type UnsignedEnvelope,
 } from './envelope.js'
 import { type ErrorCode, invalidArg, PeerweaveError } from './errors.js'
 import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate, nearRegion } from './mesh-policy.js'
 import { Neighbour } from './neighbour.js'
 import { lowDegree, type NodeOptions, resolveNodeOptions, targetDegree } from './options.js'
-import { decodePacket, encodePacket, type Packet, type PexEntry } from './packet.js'
+import { decodePacket, encodePacket, PACKET_HEADROOM, type Packet, type PexEntry, reserveHeadroom } from './packet.js'
 import { type KnownPeer, PeerCache } from './peer-cache.js'
 import { Plumtree } from './plumtree.js'
 import { Requests } from './requests.js'
@@ -327,7 +330,7 @@ export class MeshNode {
   // ---- sending -------------------------------------------------------------
 
   broadcast(
-    body: Uint8Array,
+    body: BodyParts,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
   ): Promise<string> {
     return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, SIGNED, (env, encoded) => {
@@ -339,7 +342,7 @@ export class MeshNode {
     })
   }
 
-  whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
+  whisper(body: BodyParts, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
     // A whisper goes to neighbours only and is never relayed: each receives it straight
     // from us over an authenticated link and does not check a signature (see
     // fromOriginForUs), so it is not signed (64 zero bytes).
@@ -353,7 +356,7 @@ export class MeshNode {
   /** Send to one address, routed hop by hop. Resolves once handed to the first hop(s). */
   direct(
     target: Address,
-    body: Uint8Array,
+    body: BodyParts,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: Purpose; ref?: Uint8Array } = {},
   ): Promise<string> {
     if (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target))
@@ -466,7 +469,7 @@ export class MeshNode {
    * signature of the digest is written into place (envelope.ts, version 2).
    */
   private sealThen<R>(
-    e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
+    e: Partial<OutgoingEnvelope> & Pick<OutgoingEnvelope, 'kind' | 'purpose' | 'body'>,
     unsignedFirst: () => boolean,
     send: (env: Envelope, encoded: Uint8Array, signLater: (() => void | Promise<void>) | undefined) => R,
   ): Promise<R> {
@@ -474,15 +477,16 @@ export class MeshNode {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
       // A sealed body grows by the seal's tag, and maxBodyBytes bounds what travels.
       const maxBody = this.options.maxBodyBytes - (this.crypto.seal?.overheadBytes ?? 0)
-      if (e.body.length > maxBody)
+      const length = bodyLength(e.body)
+      if (length > maxBody)
         throw new PeerweaveError(
           'ERR_MESSAGE_TOO_LARGE',
-          `message of ${e.body.length} bytes is over maxMessageBytes (${maxBody})`,
+          `message of ${length} bytes is over maxMessageBytes (${maxBody})`,
         )
       const id = this.rng.bytes(16)
       const originKey = this.signer.publicKey
-      const sign = (body: Uint8Array): R | Promise<R> => {
-        const unsigned: UnsignedEnvelope = {
+      const sign = (body: BodyParts): R | Promise<R> => {
+        const unsigned: OutgoingEnvelope = {
           kind: e.kind,
           purpose: e.purpose,
           contentType: e.contentType ?? 'bytes',
@@ -500,9 +504,15 @@ export class MeshNode {
           tag: e.tag ?? new Uint8Array(0),
           body,
         }
-        const encoded = encodeUnsigned(unsigned)
-        // A view: it shows the signature once signInPlace has written it.
-        const env: Envelope = { ...unsigned, signature: encoded.subarray(encoded.length - ZERO_SIGNATURE.length) }
+        const encoded = encodeUnsigned(unsigned, PACKET_HEADROOM)
+        reserveHeadroom(encoded)
+        // Views: the body as encoded, and the signature, shown once signInPlace has written it.
+        const end = encoded.length - ZERO_SIGNATURE.length
+        const env: Envelope = {
+          ...unsigned,
+          body: encoded.subarray(end - bodyLength(body), end),
+          signature: encoded.subarray(end),
+        }
         const signInPlace = (): void | Promise<void> => {
           const put = (signature: Uint8Array) => setSignature(encoded, signature.length === 64 ? signature : ZERO_SIGNATURE)
           const signDigest = (digest: Uint8Array): void | Promise<void> => {
@@ -517,8 +527,8 @@ export class MeshNode {
         return signed instanceof Promise ? signed.then(() => send(env, encoded, undefined)) : send(env, encoded, undefined)
       }
       // Private swarms seal the body first, so the signature covers what travels.
-      const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, e.body) : e.body
-      const sent = sealed instanceof Uint8Array ? sign(sealed) : sealed.then(sign)
+      const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, joinBody(e.body)) : e.body
+      const sent = sealed instanceof Promise ? sealed.then(sign) : sign(sealed)
       if (!(sent instanceof Promise)) return Promise.resolve(sent)
       this.io.track?.(sent)
       return sent
@@ -529,8 +539,12 @@ export class MeshNode {
 
   // ---- receiving -----------------------------------------------------------
 
-  /** A packet from a neighbour. Returns a promise only while a signature check is in flight. */
-  receive(from: Address, bytes: Uint8Array): void | Promise<void> {
+  /**
+   * A packet from a neighbour. Returns a promise only while a signature check is in flight.
+   * `ownsBuffer`: nothing else holds `bytes`' buffer (a message the link reassembled into
+   * a buffer of its own), so relaying may write the next packet header over this one's.
+   */
+  receive(from: Address, bytes: Uint8Array, ownsBuffer = false): void | Promise<void> {
     const n = this.neighbours.get(from)
     if (!n || this.closed) return
     const now = this.clock.now()
@@ -546,6 +560,7 @@ export class MeshNode {
     switch (p.type) {
       case 'msg':
       case 'walk':
+        if (ownsBuffer) reserveHeadroom(p.envelope)
         return this.onMsg(n, p)
       case 'ihave':
         return this.plumtree.ihave(from, p.ids, (id) => this.seen.has(id, now), toHex)

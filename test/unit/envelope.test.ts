@@ -9,6 +9,7 @@ import {
   type Kind,
   MAX_TAG_BYTES,
   encodeUnsigned,
+  joinBody,
   ENVELOPE_VERSION,
   MESSAGE_DOMAIN,
   setSignature,
@@ -131,6 +132,18 @@ describe('envelope codec: round trips', () => {
         assert.deepEqual(unsigned, encoded)
       }),
       { numRuns: 500 },
+    )
+  })
+
+  test('a body given in parts encodes exactly as the joined body', () => {
+    fc.assert(
+      fc.property(envelopeArb, fc.nat(), fc.nat(), (e, i, j) => {
+        const [a, b] = [i % (e.body.length + 1), j % (e.body.length + 1)].sort((x, y) => x - y)
+        const parts = [e.body.subarray(0, a), e.body.subarray(a, b), e.body.subarray(b)]
+        assert.deepEqual(encodeUnsigned({ ...e, body: parts }), encodeUnsigned(e))
+        assert.deepEqual(joinBody(parts), e.body)
+      }),
+      { numRuns: 300 },
     )
   })
 
