@@ -6,6 +6,10 @@
  *
  * --what 1k | 16k (one-hop stream, 1 MiB window) | rtt (32-byte request/reply, one at a time).
  * --raw: the same load over a bare simple-peer pair instead (what peerweave is compared with).
+ * --broadcast: stream with broadcast() instead of send(address): signed and verified
+ *   (a direct message to a neighbour is neither), the path relays and broadcasts take.
+ * RAW_WORK=1 (with --raw --what rtt): each side signs the payload with node:crypto before
+ *   it sends, to see what one signature per hop costs a bare ping.
  */
 import { parseArgs } from 'node:util'
 import { rawClose, rawPair } from './perf/raw.js'
@@ -20,6 +24,7 @@ const { values } = parseArgs({
     what: { type: 'string', default: '16k' },
     ms: { type: 'string', default: '4000' },
     raw: { type: 'boolean', default: false },
+    broadcast: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 })
@@ -62,10 +67,10 @@ if (values.what === 'rtt') {
     windowBytes: 1024 * 1024,
     received: count,
     send: () => {
-      a.send(b.address, payload).catch(() => lost++)
+      ;(values.broadcast ? a.send(payload) : a.send(b.address, payload)).catch(() => lost++)
     },
   })
-  console.log(JSON.stringify({ what: values.what, ...rate, lost }))
+  console.log(JSON.stringify({ what: `${values.broadcast ? 'broadcast ' : ''}${values.what}`, ...rate, lost }))
 }
 await closeAll([a, b])
 process.exit(0)
