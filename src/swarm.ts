@@ -176,7 +176,7 @@ export class Swarm extends EventEmitter {
       { maxPacketBytes: this.maxLinkBytes },
     )
     this.node = new MeshNode(
-      this.identity,
+      coreSigner(this.identity),
       crypto,
       wallClock,
       cryptoRng,
@@ -619,6 +619,17 @@ export class Swarm extends EventEmitter {
  * behind a backlog, where messages wait anyway; a full one holds a link ~6 ms at 40 MB/s.
  */
 const MAX_BATCH_BYTES = 256 * 1024
+
+/**
+ * The signer the core uses: an Identity signs through `signNow` (at once with
+ * node:crypto, so a send or reply leaves in the caller's turn), with its public key
+ * read once (the getter copies). Any other Signer is used as it is.
+ */
+function coreSigner(identity: Signer): Signer {
+  if (!(identity instanceof Identity)) return identity
+  const publicKey = identity.publicKey
+  return { publicKey, address: identity.address, sign: (message) => identity.signNow(message) }
+}
 
 function tagBytes(type: string | undefined): Uint8Array {
   if (type === undefined) return new Uint8Array(0)

@@ -1,21 +1,25 @@
 import { type AddrKey, compareXor, keyFromBytes, keyFromHex, sameKey } from './addr-key.js'
 import { equalBytes, fromHex, toHex } from './bytes.js'
 import {
+  type BodyParts,
+  bodyLength,
   type ContentType,
   decodeEnvelope,
   type Envelope,
-  encodeEnvelope,
+  encodeUnsigned,
+  joinBody,
   type Kind,
+  type OutgoingEnvelope,
   type Purpose,
-  signedBytes,
+  setSignature,
   signedBytesOfEncoded,
-  type UnsignedEnvelope,
+  signingInput,
 } from './envelope.js'
 import { type ErrorCode, invalidArg, PeerweaveError } from './errors.js'
 import { chooseVictim, closest, estimateDepth, farCandidate, nearCandidate, nearRegion } from './mesh-policy.js'
 import { Neighbour } from './neighbour.js'
 import { lowDegree, type NodeOptions, resolveNodeOptions, targetDegree } from './options.js'
-import { decodePacket, encodePacket, type Packet, type PexEntry } from './packet.js'
+import { decodePacket, encodePacket, PACKET_HEADROOM, type Packet, type PexEntry, reserveHeadroom } from './packet.js'
 import { type KnownPeer, PeerCache } from './peer-cache.js'
 import { Plumtree } from './plumtree.js'
 import { Requests } from './requests.js'
@@ -343,22 +347,21 @@ export class MeshNode {
   // ---- sending -------------------------------------------------------------
 
   broadcast(
-    body: Uint8Array,
+    body: BodyParts,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
   ): Promise<string> {
-    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env) => {
+    return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env, encoded) => {
       const idHex = toHex(env.id)
       this.needLinks('broadcast')
       this.seen.add(idHex, 'broadcast', this.clock.now())
-      this.plumtree.spread(idHex, env.id, encodeEnvelope(env), 0, true)
+      this.plumtree.spread(idHex, env.id, encoded, 0, true)
       return idHex
     })
   }
 
-  whisper(body: Uint8Array, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
-    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env) => {
+  whisper(body: BodyParts, opts: { contentType?: ContentType; tag?: Uint8Array } = {}): Promise<string> {
+    return this.sealThen({ kind: 'whisper', purpose: 'data', body, ...opts }, (env, encoded) => {
       this.needLinks('whisper')
-      const encoded = encodeEnvelope(env)
       for (const n of this.neighbours.values()) this.sendPacket(n.address, { type: 'msg', hops: 1, envelope: encoded })
       return toHex(env.id)
     })
@@ -367,7 +370,7 @@ export class MeshNode {
   /** Send to one address, routed hop by hop. Resolves once handed to the first hop(s). */
   direct(
     target: Address,
-    body: Uint8Array,
+    body: BodyParts,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: Purpose; ref?: Uint8Array } = {},
   ): Promise<string> {
     if (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target))
@@ -377,13 +380,13 @@ export class MeshNode {
     const targetKey = this.internKey(target)
     return this.sealThen(
       { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
-      (env) => {
+      (env, encoded) => {
         this.needLinks('send')
         const idHex = toHex(env.id)
         const now = this.clock.now()
         this.seen.add(idHex, 'direct', now)
         const walk: Walk = {
-          envelope: encodeEnvelope(env),
+          envelope: encoded,
           hops: 0,
           hopLimit: env.hopLimit,
           target: targetKey,
@@ -396,7 +399,8 @@ export class MeshNode {
         }
         this.walks.add(idHex, walk)
         // Parallel first hops share the budget; what a copy brings back is spent again.
-        const fanout = Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+        // A message for a neighbour goes to it alone.
+        const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
         // they get a small budget; user messages get the full one. Sparse meshes (small
         // caps) have long paths and keep the full budget for everything.
@@ -465,27 +469,32 @@ export class MeshNode {
 
   /**
    * Build, seal (private swarms), sign and hand on an envelope. With a synchronous
-   * signer and seal (noble, the simulator's) `send` runs before this returns, so
-   * effects happen at the caller's moment; with WebCrypto it runs once they are
-   * ready. Errors always arrive as a rejected promise.
+   * hash, signer and seal (node:crypto, noble, the simulator's) `send` runs before
+   * this returns, so effects happen at the caller's moment; with WebCrypto it runs
+   * once they are ready. Errors always arrive as a rejected promise.
+   *
+   * The envelope is encoded once, with room for the signature at its end: its
+   * canonical bytes (a prefix of that buffer) are hashed where they lie, and the
+   * signature of the digest is written into place (envelope.ts, version 2).
    */
   private sealThen<R>(
-    e: Partial<UnsignedEnvelope> & Pick<UnsignedEnvelope, 'kind' | 'purpose' | 'body'>,
-    send: (env: Envelope) => R,
+    e: Partial<OutgoingEnvelope> & Pick<OutgoingEnvelope, 'kind' | 'purpose' | 'body'>,
+    send: (env: Envelope, encoded: Uint8Array) => R,
   ): Promise<R> {
     try {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
       // A sealed body grows by the seal's tag, and maxBodyBytes bounds what travels.
       const maxBody = this.options.maxBodyBytes - (this.crypto.seal?.overheadBytes ?? 0)
-      if (e.body.length > maxBody)
+      const length = bodyLength(e.body)
+      if (length > maxBody)
         throw new PeerweaveError(
           'ERR_MESSAGE_TOO_LARGE',
-          `message of ${e.body.length} bytes is over maxMessageBytes (${maxBody})`,
+          `message of ${length} bytes is over maxMessageBytes (${maxBody})`,
         )
       const id = this.rng.bytes(16)
       const originKey = this.signer.publicKey
-      const sign = (body: Uint8Array): R | Promise<R> => {
-        const unsigned: UnsignedEnvelope = {
+      const sign = (body: BodyParts): R | Promise<R> => {
+        const unsigned: OutgoingEnvelope = {
           kind: e.kind,
           purpose: e.purpose,
           contentType: e.contentType ?? 'bytes',
@@ -503,14 +512,31 @@ export class MeshNode {
           tag: e.tag ?? new Uint8Array(0),
           body,
         }
-        const finish = (signature: Uint8Array) =>
-          send({ ...unsigned, signature: signature.length === 64 ? signature : ZERO_SIGNATURE })
-        const signature = this.signer.sign(signedBytes(unsigned))
-        return signature instanceof Uint8Array ? finish(signature) : signature.then(finish)
+        const encoded = encodeUnsigned(unsigned, PACKET_HEADROOM)
+        reserveHeadroom(encoded)
+        // Views: the body as encoded, and the signature, written in place below.
+        const end = encoded.length - ZERO_SIGNATURE.length
+        const env: Envelope = {
+          ...unsigned,
+          body: encoded.subarray(end - bodyLength(body), end),
+          signature: encoded.subarray(end),
+        }
+        const signInPlace = (): void | Promise<void> => {
+          const put = (signature: Uint8Array) => setSignature(encoded, signature.length === 64 ? signature : ZERO_SIGNATURE)
+          const signDigest = (digest: Uint8Array): void | Promise<void> => {
+            const signature = this.signer.sign(signingInput(digest))
+            return signature instanceof Uint8Array ? put(signature) : signature.then(put)
+          }
+          const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+          return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
+        }
+        // Every message is signed before it leaves, whether or not a relay will carry it.
+        const signed = signInPlace()
+        return signed instanceof Promise ? signed.then(() => send(env, encoded)) : send(env, encoded)
       }
       // Private swarms seal the body first, so the signature covers what travels.
-      const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, e.body) : e.body
-      const sent = sealed instanceof Uint8Array ? sign(sealed) : sealed.then(sign)
+      const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, joinBody(e.body)) : e.body
+      const sent = sealed instanceof Promise ? sealed.then(sign) : sign(sealed)
       if (!(sent instanceof Promise)) return Promise.resolve(sent)
       this.io.track?.(sent)
       return sent
@@ -521,8 +547,12 @@ export class MeshNode {
 
   // ---- receiving -----------------------------------------------------------
 
-  /** A packet from a neighbour. Returns a promise only while a signature check is in flight. */
-  receive(from: Address, bytes: Uint8Array): void | Promise<void> {
+  /**
+   * A packet from a neighbour. Returns a promise only while a signature check is in flight.
+   * `ownsBuffer`: nothing else holds `bytes`' buffer (a message the link reassembled into
+   * a buffer of its own), so relaying may write the next packet header over this one's.
+   */
+  receive(from: Address, bytes: Uint8Array, ownsBuffer = false): void | Promise<void> {
     const n = this.neighbours.get(from)
     if (!n || this.closed) return
     const now = this.clock.now()
@@ -538,6 +568,7 @@ export class MeshNode {
     switch (p.type) {
       case 'msg':
       case 'walk':
+        if (ownsBuffer) reserveHeadroom(p.envelope)
         return this.onMsg(n, p)
       case 'ihave':
         return this.plumtree.ihave(from, p.ids, (id) => this.seen.has(id, now), toHex)
@@ -593,7 +624,8 @@ export class MeshNode {
     }
     if (p.hops > env.hopLimit || p.hops === 0 || env.hopLimit > this.options.maxHopLimit)
       return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count or hop limit'))
-    if (this.io.acceptOrigin && !this.io.acceptOrigin(this.originKey(env.originKey).hex, env.originKey)) return
+    const origin = this.originKey(env.originKey)
+    if (this.io.acceptOrigin && !this.io.acceptOrigin(origin.hex, env.originKey)) return
     const verdict = this.check(env, p.envelope)
     if (typeof verdict !== 'object') return this.afterVerify(n.address, p, env, idHex, verdict, [])
     const alternates: { from: string; packet: MsgPacket }[] = []
@@ -648,15 +680,22 @@ export class MeshNode {
 
   /**
    * Open the body (private swarms; `env.body` becomes the plaintext) and verify the
-   * origin's signature over the bytes as received. The seal goes first: it costs far
-   * less than ed25519, so junk from a non-member is cheap to turn away.
+   * origin's signature over the bytes as received: ed25519 over MESSAGE_DOMAIN ||
+   * sha256(canonical bytes), hashed in place. The seal goes first: it costs far less
+   * than ed25519, so junk from a non-member is cheap to turn away. Every message is
+   * verified, also one that came straight from its origin: a bad signature is never
+   * delivered, whoever sent it.
    */
   private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
-    const verify = (): Verdict | Promise<Verdict> => {
-      // The simulator's INSECURE suite accepts everything: no signed bytes to copy out.
-      if (this.crypto.acceptsAll === true) return true
-      const v = this.crypto.verify(env.originKey, signedBytesOfEncoded(encoded), env.signature)
+    const verifyDigest = (digest: Uint8Array): Verdict | Promise<Verdict> => {
+      const v = this.crypto.verify(env.originKey, signingInput(digest), env.signature)
       return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
+    }
+    const verify = (): Verdict | Promise<Verdict> => {
+      // The simulator's INSECURE suite accepts everything: nothing to hash.
+      if (this.crypto.acceptsAll === true) return true
+      const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+      return digest instanceof Uint8Array ? verifyDigest(digest) : digest.then(verifyDigest)
     }
     const seal = this.crypto.seal
     if (!seal) return verify()

@@ -29,6 +29,11 @@ export interface Signer {
 /** Signature checks and the key -> address hash, injected so core stays free of platform crypto. */
 export interface CryptoSuite {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+  /**
+   * SHA-256 of `bytes` (32 bytes): the prehash message signatures cover (envelope.ts).
+   * Synchronous where the platform allows (node:crypto, noble for small inputs).
+   */
+  sha256(bytes: Uint8Array): Uint8Array | Promise<Uint8Array>
   /** 20-byte address of a 32-byte ed25519 public key (synchronous: a hash). */
   addressOf(publicKey: Uint8Array): Uint8Array
   /** Private swarms: envelope bodies are sealed with the swarm key. Absent: bodies travel in clear. */

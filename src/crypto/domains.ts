@@ -16,8 +16,8 @@ function ascii(s: string): Uint8Array {
   return out
 }
 
-/** Domain of broadcast and direct message envelopes. */
-export const DOMAIN_MSG: Uint8Array = ascii('peerweave-msg-v1')
+/** Domain of broadcast and direct message envelopes (v2: followed by the SHA-256 of the canonical bytes, see core/envelope.ts). */
+export const DOMAIN_MSG: Uint8Array = ascii('peerweave-msg-v2')
 /** Domain of the link handshake (proves a key and binds the link, e.g. both DTLS fingerprints). */
 export const DOMAIN_HELLO: Uint8Array = ascii('peerweave-hello-v1')
 /** Domain of signalling relayed through the mesh (WebRTC offers/answers). */

@@ -47,6 +47,11 @@ export interface Ed25519 {
   sign(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array>
   /** A signing function for `secretKey` that imports the WebCrypto key once, lazily. */
   signer(secretKey: Uint8Array): SignFn
+  /**
+   * Optional: a signing function that returns the signature at once, for backends
+   * whose work is synchronous anyway (node:crypto). WebCrypto has none.
+   */
+  signerSync?(secretKey: Uint8Array): (message: Uint8Array) => Uint8Array
   /** True only for a valid signature; false (never a rejection) for bad lengths, keys or signatures. */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>
 }

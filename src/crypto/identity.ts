@@ -39,6 +39,7 @@ export class Identity implements Signer {
   readonly #publicKey: Uint8Array
   readonly #addressBytes: Uint8Array
   readonly #sign: SignFn
+  readonly #signSync: ((message: Uint8Array) => Uint8Array) | undefined
   /** This peer's address: 40 lowercase hex chars of `addressBytes`. */
   readonly address: Address
 
@@ -50,6 +51,7 @@ export class Identity implements Signer {
     this.address = toHex(this.#addressBytes)
     // The signer imports the WebCrypto key lazily, on the first sign, and keeps it.
     this.#sign = ed.signer(secretKey)
+    this.#signSync = ed.signerSync?.(secretKey)
   }
 
   /**
@@ -98,6 +100,19 @@ export class Identity implements Signer {
   async sign(message: Uint8Array): Promise<Uint8Array> {
     if (!(message instanceof Uint8Array)) throw invalidArg('message', 'a Uint8Array', message)
     return this.#sign(message)
+  }
+
+  /**
+   * Like `sign`, but the signature comes back at once when the ed25519 backend works
+   * synchronously (node:crypto, the Node entry's): what the swarm's core calls, so a
+   * message (a reply inside a 'message' handler, say) goes out in the same turn
+   * instead of after a promise. A promise otherwise (WebCrypto).
+   *
+   * @throws PeerweaveError ERR_INVALID_ARG unless `message` is a Uint8Array.
+   */
+  signNow(message: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    if (!(message instanceof Uint8Array)) throw invalidArg('message', 'a Uint8Array', message)
+    return this.#signSync ? this.#signSync(message) : this.#sign(message)
   }
 
   /** Safe to log or serialise: never includes the secret key. */

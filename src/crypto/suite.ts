@@ -3,6 +3,7 @@
  * key -> address hash. Core never touches platform crypto itself.
  */
 
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import type { CryptoSuite } from '../core/types.js'
 import { addressOf } from './address.js'
 import { createEd25519 } from './ed25519.js'
@@ -32,6 +33,25 @@ export function createCryptoSuite(options: CryptoSuiteOptions = {}): AsyncCrypto
   const ed = options.ed25519 ?? createEd25519(options)
   return {
     verify: (publicKey, message, signature) => ed.verify(publicKey, message, signature),
+    sha256: options.prefer === 'noble' ? nobleSha256 : platformSha256,
     addressOf,
   }
+}
+
+/**
+ * Below this many bytes noble's SHA-256 (synchronous JavaScript) finishes before a
+ * WebCrypto digest would even come back from its promise; above it WebCrypto's
+ * native code (SHA-NI where the CPU has it) is several times faster.
+ */
+const WEBCRYPTO_DIGEST_MIN_BYTES = 16 * 1024
+
+/** SHA-256: noble for small inputs and where WebCrypto is missing (insecure contexts), WebCrypto otherwise. */
+export function platformSha256(bytes: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  const subtle = globalThis.crypto?.subtle
+  if (bytes.length < WEBCRYPTO_DIGEST_MIN_BYTES || subtle === undefined) return nobleSha256(bytes)
+  const source = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes)
+  return subtle.digest('SHA-256', source).then(
+    (d) => new Uint8Array(d),
+    () => nobleSha256(bytes),
+  )
 }

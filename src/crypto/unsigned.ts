@@ -16,11 +16,13 @@ import { addressOf } from './address.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './ed25519.js'
 
 /**
- * INSECURE: verify always returns true (synchronously); addressOf is the real hash.
+ * INSECURE: verify always returns true (synchronously), sha256 returns zeros; addressOf is the real hash.
  * Simulator --no-signatures mode only.
  */
 export const insecureCryptoSuite: CryptoSuite = Object.freeze({
   verify: (_publicKey: Uint8Array, _message: Uint8Array, _signature: Uint8Array): boolean => true,
+  // Nothing is checked, so the prehash need not be computed either: 32 zero bytes.
+  sha256: (_bytes: Uint8Array): Uint8Array => new Uint8Array(32),
   addressOf,
   acceptsAll: true,
 })

@@ -26,7 +26,11 @@ export interface NetworkOptions {
 }
 
 export interface NetworkHooks {
-  packet?(from: string, to: string, bytes: Uint8Array): void
+  /**
+   * Sees every packet sent; may return other bytes to deliver instead (a tampering link).
+   * Never change `bytes` in place: the sender may share that buffer with what it keeps.
+   */
+  packet?(from: string, to: string, bytes: Uint8Array): Uint8Array | undefined
   deliver?(at: string, d: Delivery): void
   warn?(at: string, e: PeerweaveError): void
   linkChange?(): void
@@ -376,11 +380,11 @@ export class Network {
 
   /** `transmit` for a sender the caller already holds. */
   send(src: SimPeer, to: string, bytes: Uint8Array): void {
-    this.hooks.packet?.(src.address, to, bytes)
+    const sent = this.hooks.packet?.(src.address, to, bytes) ?? bytes
     if (this.options.loss > 0 && this.rng.next() < this.options.loss) return
     const dst = this.peers.get(to)
     if (!dst) return
-    this.push(this.clock.t + this.pairLatency(src, dst), PACKET, dst, src, bytes, 0, undefined, undefined)
+    this.push(this.clock.t + this.pairLatency(src, dst), PACKET, dst, src, sent, 0, undefined, undefined)
   }
 
   /** Open a link between two peers that both reserved a slot for it, after `delayMs`. */

@@ -396,7 +396,9 @@ export class LinkManager {
     link.on('message', (bytes) => {
       if (this.links.get(address) !== link) return
       if (this.host.inbound && !this.host.inbound(address, bytes.length)) return
-      const r = this.host.node().receive(address, bytes)
+      // A reassembled message is a buffer of its own (a single-frame one is a view into the carrier's).
+      const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      const r = this.host.node().receive(address, bytes, owns)
       if (r instanceof Promise) r.then(() => this.host.reschedule()).catch((err) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed')))
       else this.host.reschedule()
     })

@@ -1,6 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { toHex } from '../../src/core/bytes.js'
-import { encodeEnvelope, signedBytes, type UnsignedEnvelope } from '../../src/core/envelope.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { encodeEnvelope, signedBytes, signingInput, type UnsignedEnvelope } from '../../src/core/envelope.js'
 import type { ErrorCode, PeerweaveError } from '../../src/core/errors.js'
 import { type Delivery, MeshNode, type NodeIO } from '../../src/core/node.js'
 import type { NodeOptions } from '../../src/core/options.js'
@@ -36,6 +37,7 @@ export function syncCrypto(seal?: BodySeal): CryptoSuite {
         return false
       }
     },
+    sha256,
     addressOf,
     ...(seal ? { seal } : {}),
   }
@@ -61,7 +63,7 @@ export interface Harness {
 /** One node, linked to nobody yet. `io` overrides individual effects. */
 export function harness(
   seed: number,
-  opts: { seal?: BodySeal; options?: Partial<NodeOptions>; io?: Partial<NodeIO> } = {},
+  opts: { seal?: BodySeal; options?: Partial<NodeOptions>; io?: Partial<NodeIO>; crypto?: CryptoSuite } = {},
 ): Harness {
   const rng = new SeededRng(seed)
   const signer = syncSigner(rng.bytes(32))
@@ -81,7 +83,7 @@ export function harness(
     neighbourDown: () => {},
     ...opts.io,
   }
-  const node = new MeshNode(signer, syncCrypto(opts.seal), clock, rng, io, opts.options)
+  const node = new MeshNode(signer, opts.crypto ?? syncCrypto(opts.seal), clock, rng, io, opts.options)
   return {
     node,
     signer,
@@ -116,5 +118,5 @@ export function envelopeFrom(
     id,
     body,
   }
-  return encodeEnvelope({ ...unsigned, signature: ed25519.sign(signedBytes(unsigned), signer.secretKey) })
+  return encodeEnvelope({ ...unsigned, signature: ed25519.sign(signingInput(sha256(signedBytes(unsigned))), signer.secretKey) })
 }

@@ -41,7 +41,10 @@ function watchCap(sim: Simulation, maxPeers: number): { violations: string[] } {
   sim.net.hooks.linkChange = () => {
     for (const a of sim.net.live) check(a)
   }
-  sim.net.hooks.packet = (from) => check(from)
+  sim.net.hooks.packet = (from) => {
+    check(from)
+    return undefined
+  }
   return out
 }
 
@@ -294,8 +297,11 @@ describe('simulated mesh with ed25519 signatures (30 peers)', () => {
       // A MSG packet ends with ... body | signature(64): flip the last body byte of the first copy in flight.
       if (tamperedTo || bytes[0] !== 0 || bytes.length < 2 + 96) return
       if (!equalBytes(bytes.subarray(bytes.length - 96, bytes.length - 64), body)) return
-      bytes[bytes.length - 65]! ^= 1
+      // A copy: the sender's buffer may be its own envelope, which other links still carry.
+      const tampered = bytes.slice()
+      tampered[tampered.length - 65]! ^= 1
       tamperedTo = to
+      return tampered
     }
     warnings.length = 0
     const origin = net.live[0]!

@@ -23,12 +23,24 @@ test('with real signatures and flooding, every peer verifies each relayed broadc
   const verifies = new Map<string, number>() // `${peer} ${message id}` -> verify calls
   const copies = new Map<string, number>() // `${peer} ${message id}` -> copies received
   const peers: string[] = []
-  // The id sits after the domain and four one-byte fields in the signed bytes (envelope.ts).
-  const idOf = (signed: Uint8Array) => toHex(signed.subarray(MESSAGE_DOMAIN.length + 4, MESSAGE_DOMAIN.length + 20))
+  // What is verified is MESSAGE_DOMAIN || sha256(canonical bytes) (envelope.ts, v2): the
+  // counting suite remembers which message each digest it computed was of. The id sits
+  // after four one-byte fields in the canonical bytes.
+  const idByDigest = new Map<string, string>()
+  const idOf = (signed: Uint8Array) => idByDigest.get(toHex(signed.subarray(MESSAGE_DOMAIN.length))) ?? 'unknown'
   for (let i = 0; i < 24; i++) {
     let me = ''
     const counting: CryptoSuite = {
       addressOf: real.addressOf,
+      sha256: (bytes) => {
+        const id = toHex(bytes.subarray(4, 20))
+        const remember = (d: Uint8Array) => {
+          idByDigest.set(toHex(d), id)
+          return d
+        }
+        const d = real.sha256(bytes)
+        return d instanceof Uint8Array ? remember(d) : d.then(remember)
+      },
       verify: (key, message, signature) => {
         const k = `${me} ${idOf(message)}`
         verifies.set(k, (verifies.get(k) ?? 0) + 1)

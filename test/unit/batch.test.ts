@@ -10,6 +10,7 @@ import {
   encodeBatch,
   type Outgoing,
 } from '../../src/swarm/batch.js'
+import { joinBody } from '../../src/core/envelope.js'
 
 const itemArb: fc.Arbitrary<BatchItem> = fc.record({
   contentType: fc.constantFrom('bytes' as const, 'text' as const, 'json' as const),
@@ -100,14 +101,14 @@ describe('Batcher', () => {
     const later = [1, 2, 3].map((n) => b.push('a', item(n), send))
     const other = b.push('b', item(9), send)
     assert.equal(sent.length, 2) // 'a' first, and 'b' at once
-    assert.equal(sent[1]!.m.body[0], 9)
+    assert.equal(joinBody(sent[1]!.m.body)[0], 9)
     sent[0]!.settle()
     await first
     await tick()
     assert.equal(sent.length, 3)
     assert.equal(sent[2]!.m.contentType, 'batch')
     assert.deepEqual(
-      decodeBatch(sent[2]!.m.body).map((i) => i.body[0]),
+      decodeBatch(joinBody(sent[2]!.m.body)).map((i) => i.body[0]),
       [1, 2, 3],
     )
     sent[2]!.settle()
@@ -134,18 +135,18 @@ describe('Batcher', () => {
     await tick()
     // 1 + 2 × 46 = 93 fits, a third 46 would not.
     assert.deepEqual(
-      decodeBatch(sent[1]!.m.body).map((i) => i.body[0]),
+      decodeBatch(joinBody(sent[1]!.m.body)).map((i) => i.body[0]),
       [1, 2],
     )
     sent[1]!.settle(new Error('boom'))
     await tick()
     assert.deepEqual(
-      decodeBatch(sent[2]!.m.body).map((i) => i.body[0]),
+      decodeBatch(joinBody(sent[2]!.m.body)).map((i) => i.body[0]),
       [3, 4],
     )
     sent[2]!.settle()
     await tick()
-    assert.equal(sent[3]!.m.body.length, 500)
+    assert.equal(joinBody(sent[3]!.m.body).length, 500)
     sent[3]!.settle()
     await tick()
     assert.equal(sent[4]!.m.body[0], 6)

@@ -141,7 +141,7 @@ describe('domains', () => {
   })
 
   it('withDomain is domain || 0x00 || bytes and checks its arguments', () => {
-    assert.equal(new TextDecoder().decode(DOMAIN_MSG), 'peerweave-msg-v1')
+    assert.equal(new TextDecoder().decode(DOMAIN_MSG), 'peerweave-msg-v2')
     assert.equal(new TextDecoder().decode(DOMAIN_HELLO), 'peerweave-hello-v1')
     assert.equal(new TextDecoder().decode(DOMAIN_SIGNAL), 'peerweave-signal-v1')
     assert.deepEqual(withDomain(enc('ab'), enc('c')), new Uint8Array([97, 98, 0, 99]))

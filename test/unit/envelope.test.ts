@@ -8,7 +8,12 @@ import {
   encodeEnvelope,
   type Kind,
   MAX_TAG_BYTES,
+  encodeUnsigned,
+  joinBody,
+  ENVELOPE_VERSION,
   MESSAGE_DOMAIN,
+  setSignature,
+  signingInput,
   type Purpose,
   signedBytes,
   signedBytesOfEncoded,
@@ -114,15 +119,41 @@ describe('envelope codec: round trips', () => {
         }
   })
 
-  test('signedBytesOfEncoded(encode(e)) equals signedBytes(e), domain prefix first', () => {
+  test('signedBytesOfEncoded(encode(e)) equals signedBytes(e); encodeUnsigned + setSignature equals encode(e)', () => {
     fc.assert(
       fc.property(envelopeArb, (e) => {
-        const fromEncoded = signedBytesOfEncoded(encodeEnvelope(e))
+        const encoded = encodeEnvelope(e)
+        const fromEncoded = signedBytesOfEncoded(encoded)
         assert.deepEqual(fromEncoded, signedBytes(e))
-        assert.deepEqual(fromEncoded.subarray(0, MESSAGE_DOMAIN.length), MESSAGE_DOMAIN)
+        assert.equal(fromEncoded.length, encoded.length - 64)
+        const unsigned = encodeUnsigned(e)
+        assert.deepEqual(unsigned.subarray(unsigned.length - 64), new Uint8Array(64))
+        setSignature(unsigned, e.signature)
+        assert.deepEqual(unsigned, encoded)
       }),
       { numRuns: 500 },
     )
+  })
+
+  test('a body given in parts encodes exactly as the joined body', () => {
+    fc.assert(
+      fc.property(envelopeArb, fc.nat(), fc.nat(), (e, i, j) => {
+        const [a, b] = [i % (e.body.length + 1), j % (e.body.length + 1)].sort((x, y) => x - y)
+        const parts = [e.body.subarray(0, a), e.body.subarray(a, b), e.body.subarray(b)]
+        assert.deepEqual(encodeUnsigned({ ...e, body: parts }), encodeUnsigned(e))
+        assert.deepEqual(joinBody(parts), e.body)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  test('what is signed: MESSAGE_DOMAIN (peerweave-msg-v2, 0x00) then the 32-byte digest; version 2 on the wire', () => {
+    const digest = new Uint8Array(32).map((_, i) => i)
+    const input = signingInput(digest)
+    assert.equal(new TextDecoder().decode(MESSAGE_DOMAIN), 'peerweave-msg-v2\0')
+    assert.deepEqual(input, Uint8Array.from([...MESSAGE_DOMAIN, ...digest]))
+    assert.throws(() => signingInput(new Uint8Array(31)), RangeError)
+    assert.equal(ENVELOPE_VERSION, 2)
   })
 
   test('the signature does not change the signed bytes; every signed field does', () => {
@@ -256,8 +287,8 @@ describe('envelope codec: untrusted input', () => {
     fc.assert(
       fc.property(envelopeArb, fc.integer({ min: 0, max: 3 }), fc.nat(255), (e, field, value) => {
         const encoded = encodeEnvelope(e).slice()
-        const limits = [1, 3, 5, 4] // version must be 1; then the count of kinds, purposes, content types
-        const valid = field === 0 ? value === 1 : value < limits[field]!
+        const limits = [ENVELOPE_VERSION, 3, 5, 4] // version must be 2 (1 is the old signed format); then the count of kinds, purposes, content types
+        const valid = field === 0 ? value === ENVELOPE_VERSION : value < limits[field]!
         fc.pre(!valid)
         encoded[field] = value
         assert.equal(tryDecode(encoded), 'malformed')

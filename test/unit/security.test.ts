@@ -5,7 +5,7 @@ import { PeerweaveError } from '../../src/core/errors.js'
 import { LinkGuard, resolveLinkLimits } from '../../src/core/link-guard.js'
 import { createBodySeal } from '../../src/crypto/seal.js'
 import { createMembership, deriveSwarmKeys } from '../../src/crypto/swarm-key.js'
-import { envelopeFrom, harness, syncSigner } from '../fuzz/node-harness.js'
+import { envelopeFrom, harness, syncCrypto, syncSigner } from '../fuzz/node-harness.js'
 
 const isCode = (code: string) => (e: unknown) => e instanceof PeerweaveError && e.code === code
 
@@ -204,4 +204,101 @@ describe('core receive path: seals, hop limit cap, origin filter, misbehaviour r
     assert.equal(h.rec.delivered.length, 0)
     assert.deepEqual(h.rec.warnings, [])
   })
+
+  /**
+   * Every message is verified once, also one that comes straight from its origin over
+   * the authenticated link and stops here: a bad signature is never delivered, whoever
+   * sent it (the link's handshake is not taken as a stand-in for the signature).
+   */
+  describe('every message is verified, straight from its origin or not', () => {
+    const counted = (seal?: ReturnType<typeof createBodySeal>) => {
+      const real = syncCrypto(seal)
+      const calls = { verify: 0 }
+      return {
+        calls,
+        crypto: {
+          ...real,
+          verify: (k: Uint8Array, m: Uint8Array, s: Uint8Array) => {
+            calls.verify++
+            return real.verify(k, m, s)
+          },
+        },
+      }
+    }
+    const forge = (env: Uint8Array) => {
+      env[env.length - 65]! ^= 1 // the last body byte; the signature stays
+      return env
+    }
+
+    test('a direct message or whisper to us from its origin, first hop: verified once; a bad signature is ERR_BAD_SIGNATURE, not delivered', () => {
+      const { calls, crypto } = counted()
+      const h = harness(20, { crypto })
+      h.link(origin.address)
+      const target = h.node.key.bytes
+      h.node.receive(origin.address, msg(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(0x10), timestampMs: h.clock.t })))
+      h.node.receive(origin.address, msg(forge(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(0x20), timestampMs: h.clock.t + 1 }))))
+      h.node.receive(origin.address, msg(forge(envelopeFrom(origin, { kind: 'whisper', hopLimit: 1, body: Uint8Array.of(0x30), timestampMs: h.clock.t + 2 }))))
+      h.node.receive(origin.address, msg(envelopeFrom(origin, { kind: 'whisper', hopLimit: 1, body: Uint8Array.of(0x40), timestampMs: h.clock.t + 3 })))
+      assert.deepEqual(h.rec.delivered.map((d) => d.body[0]), [0x10, 0x40])
+      assert.equal(calls.verify, 4)
+      assert.deepEqual(h.rec.warnings.map((w) => w.code), ['ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE'])
+    })
+
+    test('the same from a neighbour that is not the origin, or after more than one hop, is verified: ERR_BAD_SIGNATURE', () => {
+      const { calls, crypto } = counted()
+      const h = harness(21, { crypto })
+      h.link(relay.address)
+      h.link(origin.address)
+      const target = h.node.key.bytes
+      h.node.receive(relay.address, msg(forge(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(1), timestampMs: h.clock.t }))))
+      h.node.receive(relay.address, msg(forge(envelopeFrom(origin, { kind: 'whisper', hopLimit: 1, body: Uint8Array.of(2), timestampMs: h.clock.t + 1 }))))
+      h.node.receive(origin.address, msg(forge(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(3), timestampMs: h.clock.t + 2 })), 2))
+      assert.equal(h.rec.delivered.length, 0)
+      assert.equal(calls.verify, 3)
+      assert.deepEqual(h.rec.warnings.map((w) => w.code), ['ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE'])
+      assert.deepEqual(h.rec.misbehaved.map((m) => m.from), [relay.address, relay.address, origin.address])
+    })
+
+    test('what we would pass on is verified even straight from its origin: a broadcast, a direct message for another peer', () => {
+      const { calls, crypto } = counted()
+      const h = harness(22, { crypto })
+      h.link(origin.address)
+      h.link(relay.address)
+      const other = syncSigner(new Uint8Array(32).fill(9))
+      h.node.receive(origin.address, msg(forge(envelopeFrom(origin, { body: Uint8Array.of(1), timestampMs: h.clock.t }))))
+      h.node.receive(
+        origin.address,
+        msg(forge(envelopeFrom(origin, { kind: 'direct', target: fromHexAddress(other.address), body: Uint8Array.of(2), timestampMs: h.clock.t + 1 }))),
+      )
+      assert.equal(h.rec.delivered.length, 0)
+      assert.equal(calls.verify, 2)
+      assert.deepEqual(h.rec.warnings.map((w) => w.code), ['ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE'])
+      assert.equal(h.rec.sent.filter((s) => s.packet[0] === 0 || s.packet[0] === 9).length, 0, 'nothing relayed')
+      // Honest copies of both are verified once and relayed.
+      h.node.receive(origin.address, msg(envelopeFrom(origin, { body: Uint8Array.of(3), timestampMs: h.clock.t + 2 })))
+      h.node.receive(
+        origin.address,
+        msg(envelopeFrom(origin, { kind: 'direct', target: fromHexAddress(other.address), body: Uint8Array.of(4), timestampMs: h.clock.t + 3 })),
+      )
+      assert.equal(calls.verify, 4)
+      assert.deepEqual(h.rec.delivered.map((d) => d.body[0]), [3])
+      assert.ok(h.rec.sent.some((s) => s.to === relay.address && s.packet[0] === 9), 'the direct message walks on')
+    })
+
+    test('a private swarm opens the seal first: not sealed is ERR_DECRYPT with no verification; sealed is verified once', () => {
+      const { calls, crypto } = counted(seal)
+      const h = harness(23, { crypto })
+      h.link(origin.address)
+      const target = h.node.key.bytes
+      h.node.receive(origin.address, msg(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(1), timestampMs: h.clock.t })))
+      h.node.receive(origin.address, msg(envelopeFrom(origin, { kind: 'direct', target, body: Uint8Array.of(2), timestampMs: h.clock.t + 1 }, seal)))
+      assert.deepEqual(h.rec.warnings.map((w) => w.code), ['ERR_DECRYPT'])
+      assert.deepEqual(h.rec.delivered.map((d) => d.body[0]), [2])
+      assert.equal(calls.verify, 1)
+    })
+  })
 })
+
+function fromHexAddress(hex: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(hex, 'hex'))
+}
