@@ -119,6 +119,12 @@ const SPARSE_MAX_PEERS = 4
  * churned mesh does not send answers down old paths.
  */
 const REVERSE_ROUTES_MAX = 1024
+/**
+ * How long the origin of a direct message waits for its target's ack before it warns
+ * that the message is lost: far beyond a walk's usual time (hundreds of ms live,
+ * seconds with backtracking in a sparse mesh), so a warning means it did not arrive.
+ */
+const DIRECT_CONFIRM_MS = 15_000
 const REVERSE_ROUTE_TTL_MS = 30_000
 
 /** Same addresses in the same order? */
@@ -415,8 +421,25 @@ export class MeshNode {
         }
         walk.budget = 0
         if (walk.outstanding === 0) this.step(idHex, walk)
+        // Application data is confirmed by its target's ack; without one, say so (a request
+        // has its own timeout, and link signals their link's).
+        if (env.purpose === 'data') this.scheduler.at(now + DIRECT_CONFIRM_MS, () => this.unconfirmed(idHex))
         return idHex
       },
+    )
+  }
+
+  /** No ack for a direct message we sent, and its walk has not ended either way: it is lost. */
+  private unconfirmed(idHex: string): void {
+    const walk = this.walks.get(idHex, this.clock.now())
+    if (!walk || walk.prev !== undefined || this.closed) return
+    this.walks.delete(idHex)
+    this.io.warn(
+      new PeerweaveError(
+        'ERR_UNREACHABLE',
+        `no delivery confirmation from ${walk.target.hex} within ${DIRECT_CONFIRM_MS / 1000} s (message ${idHex}): ` +
+          'it was lost, or its confirmation was (it travels back the way the message came)',
+      ),
     )
   }
 
@@ -589,6 +612,11 @@ export class MeshNode {
         this.answered(from, idHex)
         return this.onBack(from, idHex, p.budget ?? 0)
       }
+      case 'ack': {
+        const idHex = toHex(p.id)
+        this.answered(from, idHex)
+        return this.onAck(idHex)
+      }
     }
   }
 
@@ -736,7 +764,11 @@ export class MeshNode {
       return
     }
     const origin = this.originKey(env.originKey)
-    if (env.kind === 'direct') this.reverseRoutes.heard(origin.hex, from, this.clock.now())
+    if (env.kind === 'direct') {
+      // Arrived: tell the way it came, so the origin knows and no copy wanders on.
+      this.sendPacket(from, { type: 'ack', id: env.id })
+      this.reverseRoutes.heard(origin.hex, from, this.clock.now())
+    }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
     const d: Delivery = {
@@ -764,8 +796,23 @@ export class MeshNode {
   }
 
   private onDuplicate(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
-    if (env.kind === 'direct' && env.target && !equalBytes(env.target, this.key.bytes))
-      this.sendPacket(from, { type: 'back', id: fromHex(idHex), budget: p.type === 'walk' ? p.budget : 0 })
+    if (env.kind !== 'direct' || !env.target) return
+    // Another copy reached the target: acknowledged too, so that copy's walk ends as well.
+    if (equalBytes(env.target, this.key.bytes)) this.sendPacket(from, { type: 'ack', id: env.id })
+    else this.sendPacket(from, { type: 'back', id: fromHex(idHex), budget: p.type === 'walk' ? p.budget : 0 })
+  }
+
+  /**
+   * The walk of `idHex` reached its target. A relay passes the ack back the way the
+   * walk came and forgets it (a copy still out elsewhere finds no walk here to resume);
+   * the origin knows it was delivered and will not warn.
+   */
+  private onAck(idHex: string): void {
+    const walk = this.walks.get(idHex, this.clock.now())
+    if (!walk) return
+    this.walks.delete(idHex)
+    if (walk.prev !== undefined && this.neighbours.has(walk.prev))
+      this.sendPacket(walk.prev, { type: 'ack', id: fromHex(idHex) })
   }
 
   /**
@@ -852,7 +899,7 @@ export class MeshNode {
   private unreachable(idHex: string, walk: Walk): void {
     this.walks.delete(idHex)
     const env = decodeEnvelope(walk.envelope, this.options.maxBodyBytes)
-    const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex}`)
+    const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex} (message ${idHex})`)
     if (env.purpose === 'request') this.requests.fail(idHex, err)
     else if (env.purpose === 'signal') {
       // A request, accept or extra that finds no way: the link it was setting up cannot

@@ -34,6 +34,12 @@ export type Packet =
    * so a walk to a peer that is gone cannot explore the whole mesh.
    */
   | { type: 'walk'; hops: number; budget: number; envelope: Uint8Array }
+  /**
+   * Direct message `id` reached its target: sent by the target to the neighbour it came
+   * from and passed back along the walk to the origin, so every peer on the way drops
+   * the walk (no copy wanders on) and the origin knows it was delivered.
+   */
+  | { type: 'ack'; id: Uint8Array }
 
 export interface PexEntry {
   address: Uint8Array
@@ -67,7 +73,7 @@ const TREE_MARK = 0x54
 export const MAX_IDS_PER_PACKET = 255
 export const MAX_PEX_ENTRIES = 64
 
-const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk'] as const
+const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk', 'ack'] as const
 
 /** Exact encoded length of a pex packet, so it is written into one buffer with no final copy. */
 function pexLength(p: Packet & { type: 'pex' }): number {
@@ -95,6 +101,7 @@ const TYPE_CODE: Readonly<Record<Packet['type'], number>> = {
   pong: 7,
   back: 8,
   walk: 9,
+  ack: 10,
 }
 
 /** Bytes a msg or walk packet puts before its envelope (walk: type, hops, u16 budget). */
@@ -142,7 +149,7 @@ export function encodePacket(p: Packet): Uint8Array {
           ? pexLength(p)
           : p.type === 'ihave' || p.type === 'graft'
             ? 2 + p.ids.length * MESSAGE_ID_BYTES
-            : p.type === 'back'
+            : p.type === 'back' || p.type === 'ack'
               ? 3 + p.id.length
               : 5,
   )
@@ -184,6 +191,9 @@ export function encodePacket(p: Packet): Uint8Array {
     case 'back':
       w.bytes(p.id)
       if (p.budget !== undefined) w.u16(p.budget)
+      break
+    case 'ack':
+      w.bytes(p.id)
       break
     case 'prune':
     case 'bye':
@@ -250,6 +260,9 @@ export function decodePacket(bytes: Uint8Array): Packet {
       p = r.remaining > 0 ? { type, id, budget: r.u16() } : { type, id }
       break
     }
+    case 'ack':
+      p = { type, id: r.take(MESSAGE_ID_BYTES) }
+      break
     case 'prune':
     case 'bye':
       p = { type }

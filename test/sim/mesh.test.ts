@@ -319,3 +319,50 @@ describe('simulated mesh with ed25519 signatures (30 peers)', () => {
     assert.equal(got.length, net.live.length - 1, 'each peer once')
   })
 })
+
+describe('direct messages under churn are never lost silently (80 peers, one leaving or failing every 400 ms)', () => {
+  const sim = new Simulation({ seed: 9, signatures: false, node: { maxPeers: 6 }, network: {} })
+  const net = sim.net
+  const sent = new Map<string, { origin: string; target: string; got: number }>()
+  const warned = new Set<string>()
+  before(async () => {
+    net.hooks.deliver = (at, d) => {
+      const t = sent.get(d.id)
+      if (t && at === t.target) t.got++
+    }
+    net.hooks.warn = (_at, e) => {
+      const id = /message ([0-9a-f]{32})/.exec(e.message)?.[1]
+      if (e.code === 'ERR_UNREACHABLE' && id) warned.add(id)
+    }
+    await buildMesh(sim, 80, 20_000)
+    for (let round = 0; round < 60; round++) {
+      const leaving = sim.rng.pick(net.live.slice())!
+      if (round % 2) net.fail(leaving)
+      else {
+        net.act(leaving, (n) => n.close())
+        net.fail(leaving)
+      }
+      sim.join()
+      for (let i = 0; i < 2; i++) {
+        const live = net.live.slice()
+        const origin = sim.rng.pick(live)!
+        let target = sim.rng.pick(live)!
+        while (target === origin) target = sim.rng.pick(live)!
+        const id = await Promise.resolve(net.act(origin, (n) => n.direct(target, sim.rng.bytes(16)))).catch(() => undefined)
+        if (typeof id === 'string') sent.set(id, { origin, target, got: 0 })
+      }
+      await net.runUntil(sim.now + 400)
+    }
+    await net.runUntil(sim.now + 30_000)
+  })
+
+  test('each message either arrived once or its origin (when alive) was warned ERR_UNREACHABLE', () => {
+    const alive = new Set(net.live)
+    const silent = [...sent].filter(([id, t]) => t.got === 0 && alive.has(t.origin) && !warned.has(id))
+    const arrived = [...sent.values()].filter((t) => t.got > 0).length
+    assert.ok(sent.size >= 100, `only ${sent.size} messages sent`)
+    assert.ok(arrived >= sent.size * 0.8, `only ${arrived} of ${sent.size} arrived`)
+    assert.deepEqual(silent.map(([id]) => id), [], 'lost with no warning at their origin')
+    assert.ok([...sent.values()].every((t) => t.got <= 1), 'no message delivered twice')
+  })
+})
