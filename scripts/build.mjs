@@ -39,6 +39,10 @@ const browser = {
     debug: join(shims, 'debug.cjs'),
     'readable-stream': join(shims, 'stream-lite.cjs'),
     events: join(shims, 'events-lite.cjs'),
+    randombytes: join(shims, 'randombytes.cjs'),
+    'err-code': join(shims, 'err-code.cjs'),
+    'get-browser-rtc': join(shims, 'get-browser-rtc.cjs'),
+    'queue-microtask': join(shims, 'queue-microtask.cjs'),
     // Private swarms use WebCrypto AES-GCM in browsers; see the stub for why.
     '@noble/ciphers/aes.js': join(shims, 'noble-aes-stub.js'),
   },

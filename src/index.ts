@@ -6,6 +6,7 @@
  * `rtc` defaults to the page's own WebRTC globals. WebSocket needs no default,
  * browsers have one built in and the swarm falls back to `globalThis.WebSocket`.
  */
+import { invalidArg } from './core/errors.js'
 import { Swarm as BaseSwarm } from './swarm.js'
 import type { SwarmOptions } from './swarm/options.js'
 import type { RtcImplementation } from './transport/rtc-link.js'
@@ -41,7 +42,10 @@ export class Swarm extends BaseSwarm {
 /** `options` with `rtc` filled from the globals when absent and the platform has them. */
 function withGlobalRtc(options: SwarmOptions): SwarmOptions {
   // A non-object is left for the base class to reject with ERR_INVALID_ARG.
-  if (options === null || typeof options !== 'object' || options.rtc !== undefined) return options
+  if (options === null || typeof options !== 'object') return options
+  if (options.listen !== undefined)
+    throw invalidArg('listen', 'left out here: only a Node peer (the peerweave Node entry) accepts links; use bootstrap to link to one', options.listen)
+  if (options.rtc !== undefined) return options
   const rtc = globalRtc()
   return rtc ? { ...options, rtc } : options
 }

@@ -42,11 +42,7 @@ export class Swarm extends BaseSwarm {
   private listeningUrl: Promise<string> | undefined
 
   constructor(topic: string, options: SwarmOptions = {}) {
-    super(topic, {
-      ...options,
-      rtc: options.rtc ?? (wrtc as unknown as NonNullable<SwarmOptions['rtc']>),
-      WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
-    })
+    super(topic, withNodePlatform(options))
     if (this.options.listen !== undefined) this.startBridge()
   }
 
@@ -111,5 +107,17 @@ export class Swarm extends BaseSwarm {
         super.start()
       },
     )
+  }
+}
+
+/** `options` with Node's WebRTC and WebSocket filled in, and `listen` checked (ERR_INVALID_ARG naming the field). */
+function withNodePlatform(options: SwarmOptions): SwarmOptions {
+  // A non-object is left for the base class to reject with ERR_INVALID_ARG.
+  if (options === null || typeof options !== 'object') return options
+  if (options.listen !== undefined) resolveListenOptions(options.listen)
+  return {
+    ...options,
+    rtc: options.rtc ?? (wrtc as unknown as NonNullable<SwarmOptions['rtc']>),
+    WebSocket: options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor),
   }
 }

@@ -1,5 +1,5 @@
 import { describe, invalidArg, PeerweaveError } from '../core/errors.js'
-import { type ListenOptions, resolveListenOptions } from '../bridge/options.js'
+import type { ListenOptions } from '../bridge/options.js'
 import { type LinkLimits, resolveLinkLimits } from '../core/link-guard.js'
 import type { NodeOptions } from '../core/options.js'
 import type { PeerStore } from '../store/types.js'
@@ -106,7 +106,8 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
     throw invalidArg('maxMessageBytes', 'an integer of at least 1024', o.maxMessageBytes)
   if (o.requestTimeoutMs !== undefined && (!Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs <= 0))
     throw invalidArg('requestTimeoutMs', 'a positive number of milliseconds', o.requestTimeoutMs)
-  if (o.listen !== undefined) resolveListenOptions(o.listen)
+  // `listen` is checked by the Node entry (src/node.ts), the only one that can listen; the
+  // browser entry refuses it, and its validation stays out of the browser bundle.
   resolveAllow(o.allow)
   if (o.limits !== undefined) {
     if (o.limits === null || typeof o.limits !== 'object') throw invalidArg('limits', 'an object', o.limits)

@@ -53,7 +53,7 @@ test('two hops: the target acks to the relay, the relay to the origin; no warnin
   assert.deepEqual(toOrigin.map(typeOf), ['ack'])
   origin.node.receive(relay.signer.address, toOrigin[0]!)
   tick([origin, relay, target], 16_000)
-  assert.deepEqual(origin.rec.warnings, [])
+  assert.equal(origin.rec.warnings.length, 0)
   // The relay forgot the walk: a late BACK for it changes nothing (no packet goes anywhere).
   relay.rec.sent.length = 0
   const id = decodePacket(toOrigin[0]!)
@@ -80,12 +80,10 @@ test('no ack within 15 s: the origin warns ERR_UNREACHABLE naming the target', a
   await origin.node.direct(target.signer.address, Uint8Array.of(9))
   // The relay swallows it (it died without a goodbye, say) and the link stays up.
   take(origin, relay.signer.address)
+  const warnings = () => origin.rec.warnings.map((w) => `${w.code} ${w.message}`)
   tick([origin], 14_000)
-  assert.deepEqual(origin.rec.warnings, [])
+  assert.equal(warnings().length, 0)
   tick([origin], 1_500)
-  assert.deepEqual(
-    origin.rec.warnings.map((w) => w.code),
-    ['ERR_UNREACHABLE'],
-  )
-  assert.match(origin.rec.warnings[0]!.message, new RegExp(target.signer.address))
+  assert.equal(warnings().length, 1)
+  assert.match(warnings()[0]!, new RegExp(`^ERR_UNREACHABLE .*${target.signer.address}`))
 })

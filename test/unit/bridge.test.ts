@@ -5,7 +5,8 @@ import { ConnectionGuard } from '../../src/bridge/guard.js'
 import { advertisedUrl, resolveListenOptions } from '../../src/bridge/options.js'
 import { PeerweaveError } from '../../src/core/errors.js'
 import { withReason } from '../../src/swarm/bridge-dialer.js'
-import { checkSwarmOptions } from '../../src/swarm/options.js'
+import { Swarm as BrowserSwarm } from '../../src/index.js'
+import { Swarm as NodeSwarm } from '../../src/node.js'
 
 const isCode = (code: string) => (e: unknown) => e instanceof PeerweaveError && e.code === code
 
@@ -48,8 +49,16 @@ describe('listen options', () => {
     ]
     for (const [listen, message] of bad) {
       assert.throws(() => resolveListenOptions(listen), isCode('ERR_INVALID_ARG'))
-      assert.throws(() => checkSwarmOptions('t', { listen: listen as number }), message)
+      assert.throws(() => new NodeSwarm('t', { trackers: [], listen: listen as number }), message)
     }
+  })
+})
+
+test('the browser entry refuses listen (ERR_INVALID_ARG naming it): only a Node peer accepts links', () => {
+  assert.throws(() => new BrowserSwarm('t', { trackers: [], listen: 0 }), (e: unknown) => {
+    assert.ok(e instanceof PeerweaveError && e.code === 'ERR_INVALID_ARG')
+    assert.match(e.message, /\blisten\b/)
+    return true
   })
 })
 
