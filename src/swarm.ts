@@ -182,6 +182,8 @@ export class Swarm extends EventEmitter {
       cryptoRng,
       {
         send: (to, packet) => this.links.send(to, packet),
+        // Links copy packets into frames and nothing here writes into one.
+        packetsShareMemory: true,
         disconnect: (to, reason) => this.links.disconnect(to, reason),
         dial: (to, bridgeUrl) => this.dial(to, bridgeUrl),
         discover: (count, reason) => this.discover(count, reason),

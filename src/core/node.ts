@@ -53,6 +53,14 @@ export interface Delivery {
 export interface NodeIO {
   /** Hand a packet to the link to a current neighbour. */
   send(to: Address, packet: Uint8Array): void
+  /**
+   * Optional: true when nothing on the driver's side ever writes into a packet `send`
+   * was given (a link copies it into frames). The node may then hand over packets that
+   * share memory with the envelopes it keeps (packet.ts reserveHeadroom): one copy of
+   * each message fewer. A driver that alters packets in flight (the simulator's tamper
+   * hooks) leaves it unset and gets packets of their own.
+   */
+  readonly packetsShareMemory?: boolean
   /** Close the link to `to` now (the node has already forgotten it). */
   disconnect(to: Address, reason: string): void
   /** Start opening a link to `to` (a slot is reserved): mesh signalling via `requestLink`, or a bridge URL. */
@@ -535,8 +543,9 @@ export class MeshNode {
           tag: e.tag ?? new Uint8Array(0),
           body,
         }
-        const encoded = encodeUnsigned(unsigned, PACKET_HEADROOM)
-        reserveHeadroom(encoded)
+        const shared = this.io.packetsShareMemory === true
+        const encoded = encodeUnsigned(unsigned, shared ? PACKET_HEADROOM : 0)
+        if (shared) reserveHeadroom(encoded)
         // Views: the body as encoded, and the signature, written in place below.
         const end = encoded.length - ZERO_SIGNATURE.length
         const env: Envelope = {
@@ -591,7 +600,7 @@ export class MeshNode {
     switch (p.type) {
       case 'msg':
       case 'walk':
-        if (ownsBuffer) reserveHeadroom(p.envelope)
+        if (ownsBuffer && this.io.packetsShareMemory) reserveHeadroom(p.envelope)
         return this.onMsg(n, p)
       case 'ihave':
         return this.plumtree.ihave(from, p.ids, (id) => this.seen.has(id, now), toHex)
