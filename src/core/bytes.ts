@@ -9,6 +9,10 @@ import { invalidArg } from './errors.js'
 // routing decision), so avoid per-byte toString/parseInt.
 const HEX_CHARS = '0123456789abcdef'
 const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, i) => HEX_CHARS[i >> 4]! + HEX_CHARS[i & 15]!)
+/** Char codes of each byte's two hex digits, and a scratch buffer for short inputs. */
+const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) => HEX_CHARS.charCodeAt(i & 1 ? (i >> 1) & 15 : i >> 5))
+const MAX_FAST_HEX_BYTES = 64
+const HEX_SCRATCH = new Uint16Array(2 * MAX_FAST_HEX_BYTES)
 
 /** Value of a hex digit char code (either case), or -1 if it is not a hex digit. */
 function hexValue(code: number): number {
@@ -25,8 +29,19 @@ function hexValue(code: number): number {
  */
 export function toHex(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) throw invalidArg('bytes', 'a Uint8Array', bytes)
+  const n = bytes.length
+  if (n <= MAX_FAST_HEX_BYTES) {
+    // Ids and addresses (16-32 bytes, on every packet): one flat string from char
+    // codes, instead of a chain of concatenations that a Map lookup must flatten.
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!
+      HEX_SCRATCH[2 * i] = HEX_CODES[2 * b]!
+      HEX_SCRATCH[2 * i + 1] = HEX_CODES[2 * b + 1]!
+    }
+    return String.fromCharCode.apply(null, HEX_SCRATCH.subarray(0, 2 * n) as unknown as number[])
+  }
   let out = ''
-  for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!]
+  for (let i = 0; i < n; i++) out += BYTE_TO_HEX[bytes[i]!]
   return out
 }
 

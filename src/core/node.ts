@@ -24,12 +24,12 @@ import { type KnownPeer, PeerCache } from './peer-cache.js'
 import { Plumtree } from './plumtree.js'
 import { Requests } from './requests.js'
 import { bestNextHop } from './router.js'
-import { Scheduler } from './scheduler.js'
+import { Scheduler, type TimerHandle } from './scheduler.js'
 import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
 import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
-import { choosePosition, isTreeLink, samePosition, type TreePosition } from './tree.js'
 import { ReverseRoutes } from './reverse-routes.js'
+import { choosePosition, isTreeLink, MAX_TREE_DIST, ROOT_HOLD_MS, samePosition, type TreePosition } from './tree.js'
 import { type Walk, Walks } from './walks.js'
 import { ascii, fromAscii } from './wire.js'
 
@@ -114,6 +114,12 @@ const IMPROVE_EVERY_REBALANCES = 30
 const MAX_IN_FLIGHT_PER_LINK = 64
 /** How long a packet may plausibly still be in transit on a link that was closed on purpose. */
 const IN_TRANSIT_MS = 1000
+/**
+ * A change we only pass on (a neighbour's own neighbour list, for our neighbours'
+ * routing lookahead) waits this long for others to share one peer exchange: while
+ * the mesh is being built, lists change many times a second.
+ */
+const SECOND_HAND_PEX_MS = 500
 /** Forwards a link request may make in all (see directWalkBudget for user messages). */
 const SIGNAL_WALK_BUDGET = 48
 /**
@@ -165,9 +171,11 @@ export class MeshNode {
   private readonly originKeys = new Map<string, AddrKey>()
   /** Our place in the broadcast tree (tree.ts). */
   private tree: TreePosition
+  /** A root held for gone until `until` (tree.ts ROOT_HOLD_MS): announced as gone, followed by nobody here. */
+  private rootHold: { root: string; until: number } | undefined
   /** Per link: walks handed to it lately, by id, oldest first (a Map, so a BACK clears its entry in O(1)). */
   private readonly sentOn = new Map<string, Map<string, { at: number; budget: number }>>()
-  private pexTimer = false
+  private pexTimer: { at: number; handle: TimerHandle } | undefined
   /** While a pex is pending: the one neighbour it need not go to (see schedulePex), null for none. */
   private pexSkip: string | null | undefined = undefined
   private knownDirty = true
@@ -328,6 +336,8 @@ export class MeshNode {
     if (!this.neighbours.delete(peer)) return
     // A peer that went silent is most likely gone: do not keep dialling it as a candidate.
     if (reason === 'timeout') this.known.delete(peer)
+    // Our root went silent: tell the tree it is gone rather than let it count up.
+    if (reason === 'timeout' && peer === this.tree.root) this.holdRoot(peer)
     this.plumtree.linkDown(peer)
     this.updateTree()
     if (!this.closed) this.resumeWalksSentTo(peer, reason)
@@ -966,6 +976,9 @@ export class MeshNode {
     n.tree = p.tree
       ? { root: toHex(p.tree.root), dist: p.tree.dist, parent: p.tree.parent ? toHex(p.tree.parent) : undefined }
       : undefined
+    // A neighbour says the root we follow is gone: hold it too (and say so), unless it is us.
+    if (n.tree && n.tree.dist > MAX_TREE_DIST && n.tree.root === this.tree.root && n.tree.root !== this.address)
+      this.holdRoot(n.tree.root)
     this.updateTree()
     const before = n.view
     n.view = []
@@ -1001,7 +1014,9 @@ export class MeshNode {
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
     }
-    const t = this.tree
+    const hold = this.rootHold && this.clock.now() < this.rootHold.until ? this.rootHold : undefined
+    // While a root is held for gone, that is what we announce (nobody follows us meanwhile).
+    const t: TreePosition = hold ? { root: hold.root, dist: MAX_TREE_DIST + 1, parent: undefined } : this.tree
     return {
       type: 'pex',
       degree: this.neighbours.size,
@@ -1013,30 +1028,53 @@ export class MeshNode {
 
   /** Re-derive our tree position; tell the neighbours when it moved. */
   private updateTree(): void {
-    const next = choosePosition(this.address, this.neighbours.values())
+    const held = this.rootHold && this.clock.now() < this.rootHold.until ? this.rootHold.root : undefined
+    const next = choosePosition(this.address, this.neighbours.values(), held)
     if (samePosition(next, this.tree)) return
     this.tree = next
     this.schedulePex()
   }
 
   /**
-   * Send everyone our peer exchange in 50 ms (batching changes). `echoOf`: the only
-   * change is that neighbour's own list, which it need not hear back from us (what
+   * Send everyone our peer exchange soon, batching changes: 50 ms after a change of
+   * our own (links, tree position), SECOND_HAND_PEX_MS after a change we only relay
+   * (a neighbour's own list, which feeds our neighbours' lookahead). `echoOf`: the
+   * only change is that neighbour's list, which it need not hear back from us (what
    * we would tell it, our other links and their lists, did not change).
    */
+  /** Take `root` as gone for ROOT_HOLD_MS (tree.ts), and announce it so. */
+  private holdRoot(root: string): void {
+    if (this.rootHold?.root === root && this.clock.now() < this.rootHold.until) return
+    const hold = { root, until: this.clock.now() + ROOT_HOLD_MS }
+    this.rootHold = hold
+    this.schedulePex()
+    this.scheduler.at(hold.until, () => {
+      if (this.rootHold !== hold) return
+      this.rootHold = undefined
+      this.updateTree()
+      this.schedulePex()
+    })
+  }
+
   private schedulePex(echoOf?: Address): void {
     if (this.closed) return
     if (echoOf === undefined || (this.pexSkip !== undefined && this.pexSkip !== echoOf)) this.pexSkip = null
     else if (this.pexSkip === undefined) this.pexSkip = echoOf
-    if (this.pexTimer) return
-    this.pexTimer = true
-    this.scheduler.at(this.clock.now() + 50, () => {
-      const skip = this.pexSkip
-      this.pexTimer = false
-      this.pexSkip = undefined
-      for (const n of this.neighbours.values())
-        if (n.address !== skip) this.sendPacket(n.address, this.pexPacket(n.address))
-    })
+    const due = this.clock.now() + (echoOf === undefined ? 50 : SECOND_HAND_PEX_MS)
+    if (this.pexTimer) {
+      if (this.pexTimer.at <= due) return
+      this.pexTimer.handle.cancel()
+    }
+    this.pexTimer = {
+      at: due,
+      handle: this.scheduler.at(due, () => {
+        const skip = this.pexSkip
+        this.pexTimer = undefined
+        this.pexSkip = undefined
+        for (const n of this.neighbours.values())
+          if (n.address !== skip) this.sendPacket(n.address, this.pexPacket(n.address))
+      }),
+    }
   }
 
   // ---- mesh upkeep ---------------------------------------------------------

@@ -26,12 +26,26 @@ export interface TreePosition {
  */
 export const MAX_TREE_DIST = 48
 
-export function choosePosition(self: string, neighbours: Iterable<Neighbour>): TreePosition {
+/**
+ * How long a root whose link timed out is held for gone: a peer that finds its
+ * root silent announces that root at distance MAX_TREE_DIST + 1 ("gone"), every
+ * peer that follows the same root and hears this does likewise, and none of them
+ * takes that root from anyone until the hold ends. The news floods the old tree in
+ * a few hundred ms, so the peers elect the next root at once instead of counting
+ * their distances up to MAX_TREE_DIST through stale loops (one peer exchange wave
+ * per step: measured at 500 peers, 41,000 position changes and 130,000 pex packets
+ * after the root failed). A live root that was only cut off is followed again
+ * after the hold.
+ */
+export const ROOT_HOLD_MS = 3000
+
+/** `heldRoot`: a root taken as gone for now (see ROOT_HOLD_MS); offers for it are ignored. */
+export function choosePosition(self: string, neighbours: Iterable<Neighbour>, heldRoot?: string): TreePosition {
   let best: TreePosition = { root: self, dist: 0, parent: undefined }
   for (const n of neighbours) {
     const t = n.tree
     // A neighbour that follows us cannot lead us to the root (no two-peer loops).
-    if (!t || t.parent === self || t.dist + 1 > MAX_TREE_DIST) continue
+    if (!t || t.parent === self || t.dist + 1 > MAX_TREE_DIST || t.root === heldRoot) continue
     const dist = t.dist + 1
     if (
       t.root < best.root ||
