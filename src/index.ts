@@ -44,7 +44,7 @@ function withGlobalRtc(options: SwarmOptions): SwarmOptions {
   // A non-object is left for the base class to reject with ERR_INVALID_ARG.
   if (options === null || typeof options !== 'object') return options
   if (options.listen !== undefined)
-    throw invalidArg('listen', 'left out here: only a Node peer (the peerweave Node entry) accepts links; use bootstrap to link to one', options.listen)
+    throw invalidArg('listen', 'left out in a browser (only Node peers listen; use bootstrap)', options.listen)
   if (options.rtc !== undefined) return options
   const rtc = globalRtc()
   return rtc ? { ...options, rtc } : options

@@ -456,8 +456,7 @@ export class MeshNode {
     this.io.warn(
       new PeerweaveError(
         'ERR_UNREACHABLE',
-        `no delivery confirmation from ${walk.target.hex} within ${DIRECT_CONFIRM_MS / 1000} s (message ${idHex}): ` +
-          'it was lost, or its confirmation was (it travels back the way the message came)',
+        `no delivery confirmation from ${walk.target.hex} within ${DIRECT_CONFIRM_MS / 1000} s (message ${idHex}): lost, or its confirmation was`,
       ),
     )
   }
