@@ -1,5 +1,6 @@
 import type { PeerweaveError } from '../core/errors.js'
 import type { Delivery, MeshNode } from '../core/node.js'
+import { TimedHeap } from '../core/timed-heap.js'
 import type { Clock } from '../core/types.js'
 import type { SeededRng } from './rng.js'
 
@@ -74,63 +75,6 @@ interface SimEvent {
   fn: (() => unknown) | undefined
 }
 
-/** Binary min-heap of events by (at, seq). */
-class EventHeap {
-  private heap: SimEvent[] = []
-
-  get size(): number {
-    return this.heap.length
-  }
-
-  /** Insert an event whose `seq` is already set. */
-  pushSeq(e: SimEvent): void {
-    const h = this.heap
-    let i = h.length
-    h.push(e)
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      const p = h[parent]!
-      if (p.at < e.at || (p.at === e.at && p.seq < e.seq)) break
-      h[i] = p
-      i = parent
-    }
-    h[i] = e
-  }
-
-  peekAt(): number | undefined {
-    return this.heap[0]?.at
-  }
-
-  pop(): SimEvent | undefined {
-    const h = this.heap
-    const top = h[0]
-    if (top === undefined) return undefined
-    const last = h.pop()!
-    const n = h.length
-    if (n === 0) return top
-    let i = 0
-    for (;;) {
-      const l = 2 * i + 1
-      if (l >= n) break
-      const r = l + 1
-      let c = h[l]!
-      let ci = l
-      if (r < n) {
-        const rc = h[r]!
-        if (rc.at < c.at || (rc.at === c.at && rc.seq < c.seq)) {
-          c = rc
-          ci = r
-        }
-      }
-      if (last.at < c.at || (last.at === c.at && last.seq < c.seq)) break
-      h[i] = c
-      i = ci
-    }
-    h[i] = last
-    return top
-  }
-}
-
 /**
  * Calendar queue: events in 1 ms buckets over a sliding horizon, the bucket being
  * run kept as a small heap, events beyond the horizon in a heap of their own. Link
@@ -143,8 +87,8 @@ class EventQueue {
   private readonly buckets: SimEvent[][] = Array.from({ length: HORIZON_MS }, () => [])
   /** Start (ms, integer) of the bucket being run; events before base + 1 go to `current`. */
   private base = Number.NEGATIVE_INFINITY
-  private readonly current = new EventHeap()
-  private readonly far = new EventHeap()
+  private readonly current = new TimedHeap<SimEvent>()
+  private readonly far = new TimedHeap<SimEvent>()
   private inBuckets = 0
   private seq = 0
 
@@ -155,17 +99,17 @@ class EventQueue {
   push(e: SimEvent): void {
     e.seq = this.seq++
     const slot = Math.floor(e.at)
-    if (slot <= this.base) this.current.pushSeq(e)
+    if (slot <= this.base) this.current.push(e)
     else if (slot - this.base < HORIZON_MS) {
       this.buckets[slot % HORIZON_MS]!.push(e)
       this.inBuckets++
-    } else this.far.pushSeq(e)
+    } else this.far.push(e)
   }
 
   /** Time of the next event, or undefined when none is left (moves on to the next non-empty bucket). */
   peekAt(): number | undefined {
     for (;;) {
-      const at = this.current.peekAt()
+      const at = this.current.peek()?.at
       if (at !== undefined) return at
       if (this.inBuckets === 0 && this.far.size === 0) return undefined
       this.advance()
@@ -180,22 +124,22 @@ class EventQueue {
   private advance(): void {
     if (this.inBuckets === 0) {
       // Nothing near: jump to the first far event.
-      this.base = Math.floor(this.far.peekAt()!) - 1
+      this.base = Math.floor(this.far.peek()!.at) - 1
     }
     this.base++
     const b = this.buckets[this.base % HORIZON_MS]!
     if (b.length > 0) {
       this.inBuckets -= b.length
-      for (const e of b) this.current.pushSeq(e)
+      for (const e of b) this.current.push(e)
       b.length = 0
     }
     // Far events now inside the horizon move into their buckets (or into current).
     for (;;) {
-      const at = this.far.peekAt()
+      const at = this.far.peek()?.at
       if (at === undefined || Math.floor(at) - this.base >= HORIZON_MS) break
       const e = this.far.pop()!
       const slot = Math.floor(e.at)
-      if (slot <= this.base) this.current.pushSeq(e)
+      if (slot <= this.base) this.current.push(e)
       else {
         this.buckets[slot % HORIZON_MS]!.push(e)
         this.inBuckets++
