@@ -8,7 +8,18 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
-import { BrowserBed, distances, eventually, pageEvents, peerState, type PeerState, settled } from './harness.js'
+import {
+  BrowserBed,
+  distances,
+  eventually,
+  pageEvents,
+  peerState,
+  type PeerState,
+  sendChat,
+  settled,
+  tabGot,
+  textOf,
+} from './harness.js'
 
 type NodeEntry = typeof import('../src/node.js')
 type NodeSwarm = InstanceType<NodeEntry['Swarm']>
@@ -25,18 +36,6 @@ const got = new Map<NodeSwarm, Received[]>()
 let noRtcTab: Page
 let rtcTab: Page
 
-const textOf = (data: unknown) => (data as { text?: string } | undefined)?.text
-const sendChat = (page: Page, text: string, to?: string) =>
-  page.evaluate(
-    ([t, a]) =>
-      (window as unknown as { __pw: { sendChat(t: string, to?: string): Promise<void> } }).__pw.sendChat(
-        t!,
-        a || undefined,
-      ),
-    [text, to ?? ''],
-  )
-const tabGot = async (page: Page, text: string) =>
-  (await pageEvents(page)).filter((e) => e.type === 'message' && textOf(e.data) === text)
 const nodeGot = (s: NodeSwarm, text: string) => (got.get(s) ?? []).filter((m) => textOf(m.data) === text)
 const pagePeers = (page: Page) =>
   page.evaluate(() =>

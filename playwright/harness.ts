@@ -144,6 +144,26 @@ export function pageEvents(page: Page, since = 0): Promise<PageEvent[]> {
   )
 }
 
+/** The `text` of a chat message's data (the chat page sends `{ t: 'chat', text, name }`). */
+export const textOf = (data: unknown) => (data as { text?: string } | undefined)?.text
+
+/** Send chat text from a page through its hook: to everyone, or to one address. */
+export function sendChat(page: Page, text: string, to?: string): Promise<void> {
+  return page.evaluate(
+    ([t, a]) =>
+      (window as unknown as { __pw: { sendChat(t: string, to?: string): Promise<void> } }).__pw.sendChat(
+        t!,
+        a || undefined,
+      ),
+    [text, to ?? ''],
+  )
+}
+
+/** The chat messages with this text a page has received. */
+export async function tabGot(page: Page, text: string): Promise<PageEvent[]> {
+  return (await pageEvents(page)).filter((e) => e.type === 'message' && textOf(e.data) === text)
+}
+
 /** Hop distances from `root` over links both ends report (an undirected, confirmed graph). */
 export function distances(states: PeerState[], root: string): Map<string, number> {
   const by = new Map(states.map((s) => [s.address, new Set(s.peers)]))

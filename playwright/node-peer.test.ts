@@ -8,7 +8,18 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
-import { BrowserBed, distances, eventually, pageEvents, peerState, type PeerState, settled } from './harness.js'
+import {
+  BrowserBed,
+  distances,
+  eventually,
+  pageEvents,
+  peerState,
+  type PeerState,
+  sendChat,
+  settled,
+  tabGot,
+  textOf,
+} from './harness.js'
 
 type NodeEntry = typeof import('../src/node.js')
 type NodeSwarm = InstanceType<NodeEntry['Swarm']>
@@ -27,18 +38,6 @@ let child: ChildProcessWithoutNullStreams | undefined
 let childOut = ''
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const textOf = (data: unknown) => (data as { text?: string } | undefined)?.text
-const sendChat = (page: Page, text: string, to?: string) =>
-  page.evaluate(
-    ([t, a]) =>
-      (window as unknown as { __pw: { sendChat(t: string, to?: string): Promise<void> } }).__pw.sendChat(
-        t!,
-        a || undefined,
-      ),
-    [text, to ?? ''],
-  )
-const tabGot = async (page: Page, text: string) =>
-  (await pageEvents(page)).filter((e) => e.type === 'message' && textOf(e.data) === text)
 const allStates = async (): Promise<PeerState[]> => [
   ...(await Promise.all(pages.map(peerState))),
   { address: node.address, peers: node.peers.map((p) => p.address) },

@@ -776,8 +776,7 @@ export class MeshNode {
         outstanding: 0,
         retrace: isAnswer(env.purpose),
       }
-      if (env.purpose === 'request' || env.purpose === 'signal')
-        this.reverseRoutes.heard(this.originKey(env.originKey).hex, from, walk.createdAt)
+      if (expectsAnswer(env.purpose)) this.reverseRoutes.heard(this.originKey(env.originKey).hex, from, walk.createdAt)
       this.walks.add(idHex, walk)
       this.step(idHex, walk)
       return
@@ -785,7 +784,7 @@ export class MeshNode {
     const origin = this.originKey(env.originKey)
     if (env.kind === 'direct') {
       if (acked(env.purpose)) this.sendPacket(from, { type: 'ack', id: env.id })
-      this.reverseRoutes.heard(origin.hex, from, this.clock.now())
+      if (expectsAnswer(env.purpose)) this.reverseRoutes.heard(origin.hex, from, this.clock.now())
     }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
@@ -1255,6 +1254,11 @@ export class MeshNode {
     }
     return k
   }
+}
+
+/** Requests and link signals get answered: the way they came in is worth remembering (see ReverseRoutes). */
+function expectsAnswer(purpose: Purpose): boolean {
+  return purpose === 'request' || purpose === 'signal'
 }
 
 /** Replies and link signals answer a message that just crossed the mesh: they retrace its way (see ReverseRoutes). */

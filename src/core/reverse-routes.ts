@@ -1,6 +1,6 @@
 /**
- * Where direct messages from each origin arrived from lately: origin -> the neighbour
- * that handed us its last walk. An answer to such a message (a reply, a link accept)
+ * Where requests and link signals from each origin arrived from lately: origin -> the
+ * neighbour that handed us its last one. An answer to such a message (a reply, a link accept)
  * tries that neighbour first, so it retraces a path that worked moments ago instead
  * of searching the mesh afresh. That matters in sparse meshes (small maxPeers), where
  * a fresh greedy walk can spend its whole budget in the wrong region while the
