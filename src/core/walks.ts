@@ -25,6 +25,8 @@ export interface Walk {
   outstanding: number
   /** An answer (reply, link signal): first try the way the origin's target last reached us. */
   retrace: boolean
+  /** A link signal: not resumed when a link closes under it (node.ts, forward). */
+  signal: boolean
 }
 
 export class Walks {

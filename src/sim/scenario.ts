@@ -1,4 +1,4 @@
-import type { NodeOptions } from '../core/options.js'
+import { DEFAULT_NODE_OPTIONS, type NodeOptions } from '../core/options.js'
 import { bfs, degreeStats, isConnected, liveAdjacency, staleLinks } from './graph.js'
 import { Simulation } from './simulation.js'
 
@@ -64,7 +64,7 @@ interface Tracked {
 
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const wallStart = performance.now()
-  const log = o.log ?? (() => {})
+  const log = o.log ? (line: string) => o.log!(`${((performance.now() - wallStart) / 1000).toFixed(1)} s: ${line}`) : () => {}
   const sim = new Simulation({
     seed: o.seed,
     signatures: o.signatures,
@@ -193,13 +193,18 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 }
 
 /**
- * Run until the mesh is quiet: link changes below about 0.5% of peers per second
- * (background shuffles never stop entirely) for `quietMs` of virtual time, at most `maxMs`.
+ * Run until the mesh is quiet for `quietMs` of virtual time, at most `maxMs`: link
+ * changes per second no more than background shuffles make (each peer replaces a link
+ * every shuffleIntervalMs, up to four changes: the new link at both ends, the link it
+ * displaces at both ends) plus 0.5% of peers. Counting shuffles in matters from ~1,000
+ * peers on, where they alone exceed 0.5% and the run always waited out `maxMs`.
  */
 async function settle(sim: Simulation, quietMs: number, maxMs: number): Promise<void> {
   const net = sim.net
   const start = sim.now
-  const allowed = Math.max(2, net.live.length * 0.005)
+  const shuffleMs = sim.options.node.shuffleIntervalMs ?? DEFAULT_NODE_OPTIONS.shuffleIntervalMs
+  const shufflesPerSecond = shuffleMs > 0 ? (net.live.length * 1000) / shuffleMs : 0
+  const allowed = Math.max(2, net.live.length * 0.005 + 4 * shufflesPerSecond)
   let quietSince = sim.now
   while (sim.now - start < maxMs) {
     const before = net.linkChanges
