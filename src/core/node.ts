@@ -125,11 +125,12 @@ const IN_TRANSIT_MS = 1000
  */
 const SECOND_HAND_PEX_MS = 500
 /**
- * A link request through the mesh that has no accept (nor refusal) after this long was
- * lost on the way (a link it crossed closed under it): the slot is freed then, not after
- * the whole linkTimeoutMs, which covers the transport's setup too (ICE can take seconds).
- * Slots held for the full 15 s made the mesh rebuild in waves: at 2,000 simulated peers,
- * link changes swung between 150 and 900 a second with a 16 s period, and did not settle.
+ * A link request through the mesh that its target has not acknowledged (nor accepted or
+ * refused) after this long was lost on the way (a link it crossed closed under it): the
+ * slot is freed then, not after the whole linkTimeoutMs, which covers the answer's ICE
+ * gathering and the transport's setup too (seconds, in the field). Slots held for the
+ * full 15 s made the mesh rebuild in waves: at 2,000 simulated peers, link changes swung
+ * between 150 and 900 a second with a 16 s period, and did not settle.
  */
 const LINK_ANSWER_MS = 5000
 /** Forwards a link request may make in all (see directWalkBudget for user messages). */
@@ -849,8 +850,15 @@ export class MeshNode {
     const walk = this.walks.get(idHex, this.clock.now())
     if (!walk) return
     this.walks.delete(idHex)
-    if (walk.prev !== undefined && this.neighbours.has(walk.prev))
-      this.sendPacket(walk.prev, { type: 'ack', id: fromHex(idHex) })
+    if (walk.prev !== undefined) {
+      if (this.neighbours.has(walk.prev)) this.sendPacket(walk.prev, { type: 'ack', id: fromHex(idHex) })
+      return
+    }
+    // Our link request arrived: from now on only the answer's own setup can be slow.
+    if (walk.signal) {
+      const p = this.pending.get(walk.target.hex)
+      if (p?.direction === 'out') p.answered = true
+    }
   }
 
   /**
@@ -1296,10 +1304,12 @@ function isAnswer(purpose: Purpose): boolean {
 
 /**
  * Which direct messages their target acknowledges (an ACK retracing the walk): application
- * data, which nothing else confirms. A request is confirmed by its reply and a link signal
- * by the link (or its refusal), and an ack ahead of a reply measurably slowed the round
- * trip (+0.3 ms of ~1 ms, the data channel's send is the cost).
+ * data, which nothing else confirms, and link signals, whose answer may take seconds of
+ * ICE gathering (no trickle) while a request lost on the way must free its slot soon
+ * (LINK_ANSWER_MS counts from the request to its ack). A request is confirmed by its
+ * reply, and an ack ahead of a reply measurably slowed the round trip (+0.3 ms of ~1 ms,
+ * the data channel's send is the cost).
  */
 function acked(purpose: Purpose): boolean {
-  return purpose === 'data'
+  return purpose === 'data' || purpose === 'signal'
 }
