@@ -1,3 +1,5 @@
+import { toHex } from './bytes.js'
+
 /**
  * An address prepared for fast XOR-distance comparisons: the first 64 bits as two
  * unsigned 32-bit words (enough to order distances in any realistic swarm; ties
@@ -30,11 +32,7 @@ class Key implements AddrKey {
   }
 
   get hex(): string {
-    if (this.cachedHex === undefined) {
-      let h = ''
-      for (let i = 0; i < this.bytes.length; i++) h += this.bytes[i]!.toString(16).padStart(2, '0')
-      this.cachedHex = h
-    }
+    if (this.cachedHex === undefined) this.cachedHex = toHex(this.bytes)
     return this.cachedHex
   }
 }
