@@ -91,7 +91,7 @@ interface Pending {
   since: number
   /** When our link request went out through the mesh (dials that use the mesh's signalling). */
   askedAt?: number
-  /** The target answered it (accepted); from then on only the transport can be slow. */
+  /** The target acknowledged or accepted it; from then on only the answer and the transport can be slow. */
   answered?: boolean
 }
 
