@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events'
 import { PeerweaveError } from '../core/errors.js'
 import type { Direction, TransportKind } from '../core/types.js'
-import { encodeFrames, Reassembler } from './framing.js'
+import { MAX_FRAME_BYTES, nextFrame, Reassembler } from './framing.js'
 import type { Link, LinkEvents, RemotePeer } from './link.js'
 
 /**
@@ -25,6 +25,11 @@ export interface Carrier {
    * has no such event, so it polls often.
    */
   pollIntervalMs: number
+  /**
+   * True when `send` copies the frame before it returns (RTCDataChannel.send does): the
+   * link then writes every frame into one scratch buffer instead of a new array each.
+   */
+  copiesFrames?: boolean
 }
 
 /** Tunables of a framed link. */
@@ -74,8 +79,11 @@ export class FramedLink implements Link {
   readonly #maxMessageBytes: number
   readonly #highWater: number
   readonly #maxBuffered: number
+  /** Messages not yet wholly handed to the carrier; framed as they go. */
   readonly #queue: Uint8Array[] = []
   #queueHead = 0
+  /** Payload offset in the head message of the next frame to send. */
+  #queueAt = 0
   #queuedBytes = 0
   /** Upper bound of what the carrier holds (see `bufferedAmount`). */
   #carrierHeld = 0
@@ -138,10 +146,9 @@ export class FramedLink implements Link {
         `send buffer full (${this.#queuedBytes} bytes queued); wait for 'drain'`,
       )
     }
-    for (const frame of encodeFrames(data, { maxMessageBytes: this.#maxMessageBytes })) {
-      this.#queue.push(frame)
-      this.#queuedBytes += frame.length
-    }
+    // Queued as it is and framed as it goes out (#flush): no frames are made ahead.
+    this.#queue.push(data)
+    this.#queuedBytes += data.length
     this.#flush()
     if (
       !this.#closed &&
@@ -255,9 +262,19 @@ export class FramedLink implements Link {
       // The carrier is asked only once the upper bound passes the mark.
       while (this.#queueHead < this.#queue.length) {
         if (this.#carrierHeld > this.#highWater && this.#readCarrier() > this.#highWater) break
-        const frame = this.#queue[this.#queueHead]!
-        this.#queue[this.#queueHead++] = EMPTY
-        this.#queuedBytes -= frame.length
+        const message = this.#queue[this.#queueHead]!
+        const [frame, next] = nextFrame(
+          message,
+          this.#queueAt,
+          MAX_FRAME_BYTES,
+          this.#carrier.copiesFrames ? scratchFrame() : undefined,
+        )
+        this.#queuedBytes -= next - this.#queueAt
+        this.#queueAt = next
+        if (next === message.length) {
+          this.#queue[this.#queueHead++] = EMPTY
+          this.#queueAt = 0
+        }
         this.#carrier.send(frame)
         this.#carrierHeld += frame.length
       }
@@ -356,3 +373,10 @@ export class FramedLink implements Link {
 }
 
 const EMPTY = new Uint8Array(0)
+/** Where frames for copying carriers are written (one at a time: `send` copies it at once). */
+let scratch: Uint8Array | undefined
+
+function scratchFrame(): Uint8Array {
+  scratch ??= new Uint8Array(MAX_FRAME_BYTES)
+  return scratch
+}

@@ -65,37 +65,50 @@ function resolve(options: FramingOptions | undefined): { maxMessageBytes: number
  */
 export function encodeFrames(message: Uint8Array, options?: FramingOptions): Uint8Array[] {
   const { maxMessageBytes, maxFrameBytes } = resolve(options)
-  const total = message.length
-  if (total > maxMessageBytes) {
+  if (message.length > maxMessageBytes) {
     throw new PeerweaveError(
       'ERR_MESSAGE_TOO_LARGE',
-      `message of ${total} bytes exceeds maxMessageBytes ${maxMessageBytes}`,
+      `message of ${message.length} bytes exceeds maxMessageBytes ${maxMessageBytes}`,
     )
   }
-  if (total <= maxFrameBytes - 1) {
-    const frame = new Uint8Array(total + 1)
-    frame[0] = WHOLE
-    frame.set(message, 1)
-    return [frame]
-  }
   const frames: Uint8Array[] = []
-  const firstLen = maxFrameBytes - FIRST_HEADER
-  const first = new Uint8Array(maxFrameBytes)
-  first[0] = FIRST
-  new DataView(first.buffer).setUint32(1, total)
-  first.set(message.subarray(0, firstLen), FIRST_HEADER)
-  frames.push(first)
-  let offset = firstLen
-  const step = maxFrameBytes - 1
-  while (offset < total) {
-    const end = Math.min(offset + step, total)
-    const frame = new Uint8Array(end - offset + 1)
-    frame[0] = end === total ? LAST : MIDDLE
-    frame.set(message.subarray(offset, end), 1)
+  let at = 0
+  do {
+    const [frame, next] = nextFrame(message, at, maxFrameBytes)
     frames.push(frame)
-    offset = end
-  }
+    at = next
+  } while (at < message.length)
   return frames
+}
+
+/**
+ * One frame of `message`: the one whose payload starts at offset `at` (0 for the
+ * first), and the offset the next one starts at (`message.length` after the last).
+ * With `scratch` (at least `maxFrameBytes` long) the frame is written into it and is
+ * valid only until the next call: for carriers that copy a frame as they take it, so
+ * a stream of frames allocates nothing.
+ */
+export function nextFrame(
+  message: Uint8Array,
+  at: number,
+  maxFrameBytes: number = MAX_FRAME_BYTES,
+  scratch?: Uint8Array,
+): [Uint8Array, number] {
+  const total = message.length
+  const kind = at > 0 ? (total - at < maxFrameBytes ? LAST : MIDDLE) : total < maxFrameBytes ? WHOLE : FIRST
+  const header = kind === FIRST ? FIRST_HEADER : 1
+  const end = Math.min(at + maxFrameBytes - header, total)
+  const length = header + end - at
+  const frame = scratch ? scratch.subarray(0, length) : new Uint8Array(length)
+  frame[0] = kind
+  if (kind === FIRST) {
+    frame[1] = total >>> 24
+    frame[2] = total >>> 16
+    frame[3] = total >>> 8
+    frame[4] = total
+  }
+  frame.set(message.subarray(at, end), header)
+  return [frame, end]
 }
 
 /**

@@ -34,8 +34,9 @@ export interface Link {
   readonly bufferedAmount: number
   /**
    * Queue one message (any size up to the link's maxMessageBytes: it is chunked
-   * into frames of at most 16 KiB). Throws PeerweaveError ERR_CLOSED when closed,
-   * ERR_MESSAGE_TOO_LARGE when over the limit.
+   * into frames of at most 16 KiB). Like a socket write, the link may read `data`
+   * after `send` returns, until it is sent: do not change it. Throws PeerweaveError
+   * ERR_CLOSED when closed, ERR_MESSAGE_TOO_LARGE when over the limit.
    */
   send(data: Uint8Array): void
   /** Close at once; `close` fires. Idempotent. */

@@ -138,6 +138,9 @@ function setup(
     close: () => peer.destroy(),
     // A safety net behind the 'bufferedamountlow' event; lowered below when there is none.
     pollIntervalMs: 100,
+    // RTCDataChannel.send copies what it is given before it returns (browsers, @roamhq/wrtc
+    // and node-datachannel's polyfill alike), and simple-peer hands frames straight to it.
+    copiesFrames: true,
   }
   const link = new FramedLink(carrier, {
     kind: 'webrtc',

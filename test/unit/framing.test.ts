@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { PeerweaveError } from '../../src/core/errors.js'
 import type { Carrier } from '../../src/transport/framed-link.js'
 import { FramedLink } from '../../src/transport/framed-link.js'
-import { encodeFrames, MAX_FRAME_BYTES, Reassembler } from '../../src/transport/framing.js'
+import { encodeFrames, MAX_FRAME_BYTES, nextFrame, Reassembler } from '../../src/transport/framing.js'
 
 function reassemble(frames: Uint8Array[], r: Reassembler): Uint8Array[] {
   const out: Uint8Array[] = []
@@ -221,6 +221,64 @@ test('FramedLink: queues above the high-water mark, flushes on low, emits drain 
     () => link.send(Uint8Array.of(1)),
     (e: unknown) => e instanceof PeerweaveError && e.code === 'ERR_CLOSED',
   )
+})
+
+test('nextFrame into a scratch buffer makes the frames encodeFrames makes, one at a time', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 6, max: 64 }), fc.integer({ min: 0, max: 400 }), (frame, n) => {
+      const msg = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff)
+      const scratch = new Uint8Array(frame)
+      const frames: Uint8Array[] = []
+      let at = 0
+      do {
+        const [f, next] = nextFrame(msg, at, frame, scratch)
+        assert.equal(f.buffer, scratch.buffer)
+        frames.push(f.slice())
+        at = next
+      } while (at < msg.length)
+      assert.deepEqual(frames, encodeFrames(msg, { maxFrameBytes: frame, maxMessageBytes: 4096 }))
+    }),
+    { numRuns: 300 },
+  )
+})
+
+test('FramedLink over a carrier that copies frames: one scratch frame, every message intact across queueing', () => {
+  const sent: Uint8Array[] = []
+  const seen = new Set<ArrayBufferLike>()
+  let buffered = 0
+  const carrier: Carrier = {
+    send: (frame) => {
+      seen.add(frame.buffer)
+      sent.push(frame.slice()) // what RTCDataChannel.send does before it returns
+      buffered += frame.length
+    },
+    bufferedAmount: () => buffered,
+    close: () => {},
+    pollIntervalMs: 1000,
+    copiesFrames: true,
+  }
+  const link = new FramedLink(carrier, {
+    kind: 'sim',
+    direction: 'out',
+    maxMessageBytes: 1024 * 1024,
+    highWaterMarkBytes: 20_000,
+  })
+  link.setHandshakeHandler(undefined)
+  const messages = [0, 1, 16383, 16384, 40_000, 5, 100_000, 16379].map((n) =>
+    Uint8Array.from({ length: n }, (_, i) => (i * 13 + n) & 0xff),
+  )
+  for (const m of messages) link.send(m)
+  while (link.bufferedAmount > buffered) {
+    buffered = 0
+    link.carrierLow()
+  }
+  assert.equal(seen.size, 1)
+  const r = new Reassembler()
+  assert.deepEqual(
+    sent.map((f) => r.push(f)).filter((m) => m !== undefined),
+    messages,
+  )
+  link.close()
 })
 
 test('FramedLink: holds messages until a listener attaches, reports close once, rejects bad frames', async () => {
