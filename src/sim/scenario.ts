@@ -1,4 +1,4 @@
-import { DEFAULT_NODE_OPTIONS, type NodeOptions } from '../core/options.js'
+import type { NodeOptions } from '../core/options.js'
 import { bfs, degreeStats, isConnected, liveAdjacency, staleLinks } from './graph.js'
 import { Simulation } from './simulation.js'
 
@@ -193,18 +193,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
 }
 
 /**
- * Run until the mesh is quiet for `quietMs` of virtual time, at most `maxMs`: link
- * changes per second no more than background shuffles make (each peer replaces a link
- * every shuffleIntervalMs, up to four changes: the new link at both ends, the link it
- * displaces at both ends) plus 0.5% of peers. Counting shuffles in matters from ~1,000
- * peers on, where they alone exceed 0.5% and the run always waited out `maxMs`.
+ * Run until the mesh is quiet: link changes below about 0.5% of peers per second
+ * for `quietMs` of virtual time, at most `maxMs`. From ~1,000 peers on, background
+ * shuffles alone change more than that, so such runs settle for the whole `maxMs`.
+ * Tried: allowing for the shuffles' own changes. Runs then stopped settling at ~30 s
+ * while near links were still converging, and direct routing after healing from 50%
+ * failure at 1,000 peers measured 1.53x the BFS length instead of ~1.45x.
  */
 async function settle(sim: Simulation, quietMs: number, maxMs: number): Promise<void> {
   const net = sim.net
   const start = sim.now
-  const shuffleMs = sim.options.node.shuffleIntervalMs ?? DEFAULT_NODE_OPTIONS.shuffleIntervalMs
-  const shufflesPerSecond = shuffleMs > 0 ? (net.live.length * 1000) / shuffleMs : 0
-  const allowed = Math.max(2, net.live.length * 0.005 + 4 * shufflesPerSecond)
+  const allowed = Math.max(2, net.live.length * 0.005)
   let quietSince = sim.now
   while (sim.now - start < maxMs) {
     const before = net.linkChanges
