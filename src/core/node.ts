@@ -84,6 +84,13 @@ export interface NodeIO {
   acceptOrigin?(address: Address, publicKey: Uint8Array): boolean
   neighbourUp(n: Neighbour): void
   neighbourDown(address: Address, reason: string): void
+  /**
+   * Optional: the key object for an address, shared by every node the driver runs (the
+   * simulator runs thousands in one process, and each used to hold its own copy of every
+   * address it knew: at 10,000 peers up to 1,024 known peers each). Must return a key
+   * equal to `make()`'s; a live swarm leaves it unset.
+   */
+  sharedKey?(hex: Address, make: () => AddrKey): AddrKey
 }
 
 interface Pending {
@@ -1268,7 +1275,11 @@ export class MeshNode {
     if (n) return n.key
     const k = this.known.get(hex)
     if (k) return k.key
-    return keyFromBytes(bytes.slice(), hex)
+    return this.newKey(hex, () => keyFromBytes(bytes.slice(), hex))
+  }
+
+  private newKey(hex: Address, make: () => AddrKey): AddrKey {
+    return this.io.sharedKey ? this.io.sharedKey(hex, make) : make()
   }
 
   private internKey(hex: Address): AddrKey {
@@ -1276,7 +1287,7 @@ export class MeshNode {
     if (n) return n.key
     const k = this.known.get(hex)
     if (k) return k.key
-    return keyFromHex(hex)
+    return this.newKey(hex, () => keyFromHex(hex))
   }
 
   private originKey(publicKey: Uint8Array): AddrKey {
@@ -1284,7 +1295,8 @@ export class MeshNode {
     const pk = String.fromCharCode.apply(null, publicKey as unknown as number[])
     let k = this.originKeys.get(pk)
     if (!k) {
-      k = keyFromBytes(this.crypto.addressOf(publicKey))
+      const address = this.crypto.addressOf(publicKey)
+      k = this.newKey(toHex(address), () => keyFromBytes(address))
       if (this.originKeys.size >= 4096) this.originKeys.clear()
       this.originKeys.set(pk, k)
     }

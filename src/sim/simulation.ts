@@ -1,3 +1,4 @@
+import type { AddrKey } from '../core/addr-key.js'
 import { MeshNode, type NodeIO } from '../core/node.js'
 import type { NodeOptions } from '../core/options.js'
 import type { CryptoSuite, Signer } from '../core/types.js'
@@ -26,6 +27,8 @@ export class Simulation {
   readonly rng: SeededRng
   readonly net: Network
   readonly crypto: CryptoSuite
+  /** One key object per address for the whole simulated swarm (NodeIO.sharedKey). */
+  private readonly keys = new Map<string, AddrKey>()
 
   constructor(readonly options: SimulationOptions) {
     this.rng = new SeededRng(options.seed)
@@ -86,6 +89,14 @@ export class Simulation {
         net.linkChanges++
         net.maxDegreeSeen = Math.max(net.maxDegreeSeen, self().degree)
         net.hooks.linkChange?.()
+      },
+      sharedKey: (hex, make) => {
+        let k = this.keys.get(hex)
+        if (!k) {
+          k = make()
+          this.keys.set(hex, k)
+        }
+        return k
       },
       neighbourDown: (_a, reason) => {
         net.downReasons.set(reason, (net.downReasons.get(reason) ?? 0) + 1)
