@@ -10,6 +10,10 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { type StaticServer, startStaticServer } from '../scripts/serve.js'
 import { type LocalTracker, startTracker } from '../src/tracker-server.js'
 
+/** The built Node entry (dist/node.js has the same API as src/node.ts) and its Swarm, for tests that mix tabs and Node peers. */
+export type NodeEntry = typeof import('../src/node.js')
+export type NodeSwarm = InstanceType<NodeEntry['Swarm']>
+
 export const CHROMIUM = process.env.PEERWEAVE_CHROMIUM ?? '/usr/bin/chromium'
 export const ARTIFACTS = new URL('./artifacts/', import.meta.url)
 

@@ -14,6 +14,8 @@ import {
   eventually,
   pageEvents,
   peerState,
+  type NodeEntry,
+  type NodeSwarm,
   type PeerState,
   sendChat,
   settled,
@@ -21,8 +23,6 @@ import {
   textOf,
 } from './harness.js'
 
-type NodeEntry = typeof import('../src/node.js')
-type NodeSwarm = InstanceType<NodeEntry['Swarm']>
 type Received = { from: string; data: unknown; direct: boolean; hops: number }
 
 const TOPIC = 'pw-node'

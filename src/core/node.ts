@@ -1296,7 +1296,9 @@ export class MeshNode {
     let k = this.originKeys.get(pk)
     if (!k) {
       const address = this.crypto.addressOf(publicKey)
-      k = this.newKey(toHex(address), () => keyFromBytes(address))
+      // Its hex is needed anyway (every delivery compares the origin with us): made once here.
+      const hex = toHex(address)
+      k = this.newKey(hex, () => keyFromBytes(address, hex))
       if (this.originKeys.size >= 4096) this.originKeys.clear()
       this.originKeys.set(pk, k)
     }
