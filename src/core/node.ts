@@ -237,6 +237,13 @@ export class MeshNode {
         isTreeLink: (n) => isTreeLink(this.address, this.tree, n),
         coverage: o.coverage,
         random: () => this.rng.next(),
+        lost: (idHex, asked) =>
+          this.io.warn(
+            new PeerweaveError(
+              'ERR_UNREACHABLE',
+              `broadcast ${idHex} was announced by neighbours, but ${asked === 0 ? 'their links closed before one was asked for it' : `none of the ${asked} asked could supply it`}; unless the tree still brings it, this peer misses it (a peer keeps only its last storeMaxMessages=${o.storeMaxMessages} / storeMaxBytes=${o.storeMaxBytes} broadcasts for repair)`,
+            ),
+          ),
       },
       o,
     )

@@ -23,6 +23,12 @@ export interface PlumtreeHost {
   /** Share of neighbours each message is pushed to in full, at least (the tree links always are). */
   readonly coverage: number
   random(): number
+  /**
+   * Every neighbour that announced `idHex` was asked for it and none supplied it
+   * (each had dropped it from its store, or its link closed): this peer will not
+   * get that broadcast, and says so instead of losing it silently.
+   */
+  lost(idHex: string, asked: number): void
 }
 
 /** How many recent broadcast ids a new link is told about. */
@@ -31,6 +37,8 @@ const RECENT_ON_LINK_UP = 32
 interface Missing {
   id: Uint8Array
   announcers: string[]
+  /** Grafts sent for it so far (one per announcer tried). */
+  asked: number
   timer: TimerHandle
 }
 
@@ -95,7 +103,7 @@ export class Plumtree {
         if (!m.announcers.includes(from)) m.announcers.push(from)
         continue
       }
-      const entry: Missing = { id, announcers: [from], timer: this.schedule(idHex) }
+      const entry: Missing = { id, announcers: [from], asked: 0, timer: this.schedule(idHex) }
       this.missing.set(idHex, entry)
     }
   }
@@ -143,10 +151,12 @@ export class Plumtree {
       const who = m.announcers.shift()!
       if (!this.host.neighbour(who)) continue
       this.host.send(who, { type: 'graft', ids: [m.id] })
+      m.asked++
       m.timer = this.schedule(idHex)
       return
     }
     this.missing.delete(idHex)
+    this.host.lost(idHex, m.asked)
   }
 
   private queueDigest(to: string, id: Uint8Array): void {
