@@ -38,13 +38,13 @@ export class MessageStore {
     return this.entries.size
   }
 
-  /** Ids of the `count` most recently stored messages that carry their raw id. */
-  recentIds(count: number): Uint8Array[] {
-    const all = [...this.entries.values()]
-    const out: Uint8Array[] = []
+  /** [hex, raw id] of the `count` most recently stored messages that carry their raw id. */
+  recentIds(count: number): [string, Uint8Array][] {
+    const all = [...this.entries]
+    const out: [string, Uint8Array][] = []
     for (let i = all.length - 1; i >= 0 && out.length < count; i--) {
-      const id = all[i]!.id
-      if (id) out.push(id)
+      const [hex, m] = all[i]!
+      if (m.id) out.push([hex, m.id])
     }
     return out
   }

@@ -848,6 +848,8 @@ export class MeshNode {
   }
 
   private onDuplicate(from: string, p: MsgPacket, env: Envelope, idHex: string): void {
+    // A neighbour that sent us a copy has it: no digest of it to that neighbour.
+    if (env.kind === 'broadcast') return this.plumtree.holds(from, idHex)
     if (env.kind !== 'direct' || !env.target) return
     // Another copy reached the target: acknowledged too, so that copy's walk ends as well.
     if (equalBytes(env.target, this.key.bytes)) {

@@ -36,16 +36,23 @@ const RECENT_ON_LINK_UP = 32
 
 interface Missing {
   id: Uint8Array
+  /** Neighbours that announced it, in order; `asked` of them have been sent a GRAFT. */
   announcers: string[]
   /** Grafts sent for it so far (one per announcer tried). */
   asked: number
   timer: TimerHandle
 }
 
+/** Digests waiting for the next flush to one neighbour: raw ids with their hex beside them. */
+interface DigestQueue {
+  ids: Uint8Array[]
+  hex: string[]
+}
+
 export class Plumtree {
   readonly store: MessageStore
   private readonly missing = new Map<string, Missing>()
-  private readonly lazyQueue = new Map<string, Uint8Array[]>()
+  private readonly lazyQueue = new Map<string, DigestQueue>()
   private flushTimer: TimerHandle | undefined
 
   constructor(
@@ -70,10 +77,13 @@ export class Plumtree {
    * push it on eager links and announce it on lazy ones (never back to `from`).
    */
   spread(idHex: string, id: Uint8Array, envelope: Uint8Array, hops: number, canForward: boolean, from?: string): void {
+    // Neighbours that announced it already hold it: they get neither the message nor its digest.
     const m = this.missing.get(idHex)
+    let holders: string[] | undefined
     if (m) {
       m.timer.cancel()
       this.missing.delete(idHex)
+      holders = m.announcers
     }
     this.store.add(idHex, { envelope, hops, id })
     if (!canForward) return
@@ -82,7 +92,7 @@ export class Plumtree {
     let degree = 0
     for (const n of this.host.neighbours()) {
       degree++
-      if (n.address === from) continue
+      if (n.address === from || holders?.includes(n.address)) continue
       if (this.host.isTreeLink(n)) full.push(n)
       else rest.push(n)
     }
@@ -90,14 +100,19 @@ export class Plumtree {
     for (let extra = Math.floor(this.host.coverage * degree) - full.length - (from ? 1 : 0); extra > 0 && rest.length; extra--)
       full.push(rest.splice(Math.floor(this.host.random() * rest.length), 1)[0]!)
     for (const n of full) this.host.send(n.address, { type: 'msg', hops: hops + 1, envelope })
-    for (const n of rest) this.queueDigest(n.address, id)
+    for (const n of rest) this.queueDigest(n.address, id, idHex)
   }
 
   /** Digests from a lazy neighbour: remember who has what, and graft if the tree does not deliver in time. */
   ihave(from: string, ids: Uint8Array[], isSeen: (idHex: string) => boolean, hex: (b: Uint8Array) => string): void {
     for (const id of ids) {
       const idHex = hex(id)
-      if (isSeen(idHex)) continue
+      if (isSeen(idHex)) {
+        // Both ends of a lazy link announce what each got by its own branch of the tree;
+        // whichever digest arrives first spares the other one's.
+        this.holds(from, idHex)
+        continue
+      }
       const m = this.missing.get(idHex)
       if (m) {
         if (!m.announcers.includes(from)) m.announcers.push(from)
@@ -106,6 +121,16 @@ export class Plumtree {
       const entry: Missing = { id, announcers: [from], asked: 0, timer: this.schedule(idHex) }
       this.missing.set(idHex, entry)
     }
+  }
+
+  /** `from` is known to hold message `idHex` (it announced it, or sent us a copy): no digest of it to `from`. */
+  holds(from: string, idHex: string): void {
+    const q = this.lazyQueue.get(from)
+    if (!q) return
+    const i = q.hex.indexOf(idHex)
+    if (i < 0) return
+    q.hex.splice(i, 1)
+    q.ids.splice(i, 1)
   }
 
   /** A neighbour asks for messages it missed. */
@@ -123,7 +148,7 @@ export class Plumtree {
    * that existed while the message spread).
    */
   linkUp(address: string): void {
-    for (const id of this.store.recentIds(RECENT_ON_LINK_UP)) this.queueDigest(address, id)
+    for (const [idHex, id] of this.store.recentIds(RECENT_ON_LINK_UP)) this.queueDigest(address, id, idHex)
   }
 
   /** A link closed: forget its queued digests (announcers are checked when timers fire). */
@@ -147,9 +172,12 @@ export class Plumtree {
     const m = this.missing.get(idHex)
     if (!m) return
     // Ask the first announcer still linked; try the next one after another timeout.
-    while (m.announcers.length > 0) {
-      const who = m.announcers.shift()!
-      if (!this.host.neighbour(who)) continue
+    while (m.asked < m.announcers.length) {
+      const who = m.announcers[m.asked]!
+      if (!this.host.neighbour(who)) {
+        m.announcers.splice(m.asked, 1)
+        continue
+      }
       this.host.send(who, { type: 'graft', ids: [m.id] })
       m.asked++
       m.timer = this.schedule(idHex)
@@ -159,14 +187,15 @@ export class Plumtree {
     this.host.lost(idHex, m.asked)
   }
 
-  private queueDigest(to: string, id: Uint8Array): void {
+  private queueDigest(to: string, id: Uint8Array, idHex: string): void {
     let q = this.lazyQueue.get(to)
     if (!q) {
-      q = []
+      q = { ids: [], hex: [] }
       this.lazyQueue.set(to, q)
     }
-    q.push(id)
-    if (q.length >= MAX_IDS_PER_PACKET) this.flushOne(to)
+    q.ids.push(id)
+    q.hex.push(idHex)
+    if (q.ids.length >= MAX_IDS_PER_PACKET) this.flushOne(to)
     if (!this.flushTimer)
       this.flushTimer = this.host.scheduler.at(this.host.now() + this.opts.ihaveDelayMs, () => this.flush())
   }
@@ -174,7 +203,7 @@ export class Plumtree {
   private flushOne(to: string): void {
     const q = this.lazyQueue.get(to)
     this.lazyQueue.delete(to)
-    if (q && q.length > 0 && this.host.neighbour(to)) this.host.send(to, { type: 'ihave', ids: q })
+    if (q && q.ids.length > 0 && this.host.neighbour(to)) this.host.send(to, { type: 'ihave', ids: q.ids })
   }
 
   private flush(): void {

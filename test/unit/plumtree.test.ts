@@ -13,12 +13,18 @@ import { Scheduler } from '../../src/core/scheduler.js'
  */
 class Bench {
   now = 0
-  readonly peers = new Map<string, { tree: Plumtree; scheduler: Scheduler; links: Set<string>; lost: string[] }>()
+  readonly peers = new Map<
+    string,
+    { tree: Plumtree; scheduler: Scheduler; links: Set<string>; lost: string[]; seen: Set<string> }
+  >()
+  /** Packets sent, by type. */
+  readonly sent = new Map<string, number>()
 
   add(name: string, store: { messages: number; bytes: number }): Plumtree {
     const scheduler = new Scheduler()
     const links = new Set<string>()
     const lost: string[] = []
+    const seen = new Set<string>()
     const tree = new Plumtree(
       {
         scheduler,
@@ -33,7 +39,7 @@ class Bench {
       },
       { ihaveDelayMs: 10, graftTimeoutMs: 100, storeMaxMessages: store.messages, storeMaxBytes: store.bytes },
     )
-    this.peers.set(name, { tree, scheduler, links, lost })
+    this.peers.set(name, { tree, scheduler, links, lost, seen })
     return tree
   }
 
@@ -44,9 +50,17 @@ class Bench {
 
   readonly received = new Map<string, string[]>()
 
+  /** `name` accepts message k for the first time (from `from`, or as its origin) and spreads it. */
+  spread(name: string, k: number, from?: string): void {
+    const peer = this.peers.get(name)!
+    peer.seen.add(toHex(id(k)))
+    peer.tree.spread(toHex(id(k)), id(k), new Uint8Array([k]), from ? 1 : 0, true, from)
+  }
+
   private deliver(from: string, to: string, p: Packet): void {
+    this.sent.set(p.type, (this.sent.get(p.type) ?? 0) + 1)
     const peer = this.peers.get(to)!
-    if (p.type === 'ihave') peer.tree.ihave(from, p.ids, () => false, toHex)
+    if (p.type === 'ihave') peer.tree.ihave(from, p.ids, (h) => peer.seen.has(h), toHex)
     else if (p.type === 'graft') peer.tree.graft(from, p.ids, toHex)
     else if (p.type === 'msg') {
       const got = this.received.get(to) ?? []
@@ -105,4 +119,32 @@ test('a digest answered by a graft is not reported lost', () => {
   b.spread(toHex(id(1)), id(1), new Uint8Array([1]), 1, true, A)
   bench.advance(400)
   assert.deepEqual(bench.lost(B), [])
+})
+
+test('of two lazy neighbours that both got a message, only the first to announce it sends a digest', () => {
+  const bench = new Bench()
+  bench.add(A, { messages: 16, bytes: 1 << 20 })
+  bench.add(B, { messages: 16, bytes: 1 << 20 })
+  bench.link(A, B)
+  bench.spread(A, 1)
+  bench.advance(5)
+  bench.spread(B, 1) // by its own branch of the tree, before A's digest arrives
+  bench.advance(100)
+  assert.equal(bench.sent.get('ihave'), 1)
+  assert.equal(bench.sent.get('graft'), undefined)
+})
+
+test('a neighbour that announced a message before we got it is not sent a digest of it', () => {
+  const bench = new Bench()
+  bench.add(A, { messages: 16, bytes: 1 << 20 })
+  bench.add(B, { messages: 16, bytes: 1 << 20 })
+  bench.add(C, { messages: 16, bytes: 1 << 20 })
+  bench.link(A, B)
+  bench.link(B, C)
+  bench.spread(A, 1)
+  bench.advance(15) // A's digest reaches B, which now waits for the message
+  bench.spread(B, 1, C) // the tree brings it from C
+  bench.advance(100)
+  // A's one digest; B sends none (A announced it, C sent it).
+  assert.equal(bench.sent.get('ihave'), 1)
 })
