@@ -160,6 +160,14 @@ const REVERSE_ROUTES_MAX = 1024
  */
 const DIRECT_CONFIRM_MS = 15_000
 const REVERSE_ROUTE_TTL_MS = 30_000
+/**
+ * How long a relay keeps a direct message's walk state (for BACK, ACK and retries).
+ * A walk is over in seconds, and its origin gives up after DIRECT_CONFIRM_MS; late
+ * duplicates are still caught by the seen-cache (seenTtlMs), which needs no walk.
+ * Kept for the seen window (120 s) instead, walks were the largest per-peer state of
+ * a large simulated mesh.
+ */
+const WALK_TTL_MS = 2 * DIRECT_CONFIRM_MS
 
 /** Same addresses in the same order? */
 function sameKeys(a: readonly AddrKey[], b: readonly AddrKey[]): boolean {
@@ -224,7 +232,7 @@ export class MeshNode {
     this.nearLinks = Math.min(o.nearLinks, Math.max(1, Math.floor(o.maxPeers / 3)))
     this.known = new PeerCache(o.knownMaxPeers)
     this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
-    this.walks = new Walks(o.seenMaxEntries, o.seenTtlMs)
+    this.walks = new Walks(o.seenMaxEntries, WALK_TTL_MS)
     this.reverseRoutes = new ReverseRoutes(REVERSE_ROUTES_MAX, REVERSE_ROUTE_TTL_MS)
     this.requests = new Requests<Delivery>(this.scheduler)
     this.plumtree = new Plumtree(
@@ -914,7 +922,9 @@ export class MeshNode {
     if (walk.prev) {
       if (this.neighbours.has(walk.prev))
         this.sendPacket(walk.prev, { type: 'back', id: fromHex(idHex), budget: walk.budget })
-      walk.budget = 0
+      // Handed back with nothing out: no BACK or ACK can come for it, and a copy that comes
+      // again is a duplicate (seen-cache) answered BACK without walk state.
+      this.walks.delete(idHex)
     } else this.unreachable(idHex, walk)
   }
 

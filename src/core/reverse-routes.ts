@@ -18,6 +18,11 @@ export class ReverseRoutes {
   heard(origin: string, neighbour: string, now: number): void {
     // Re-inserting moves the entry to the back, so the oldest entry is evicted first.
     this.via.delete(origin)
+    // The front is the oldest: what expired leaves as new entries come.
+    for (const [o, e] of this.via) {
+      if (now - e.at <= this.maxAgeMs) break
+      this.via.delete(o)
+    }
     this.via.set(origin, { neighbour, at: now })
     if (this.via.size > this.maxEntries) {
       const oldest = this.via.keys().next().value

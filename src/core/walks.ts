@@ -47,6 +47,12 @@ export class Walks {
   }
 
   add(id: string, walk: Walk): void {
+    // Insertion order is age order: expired walks leave from the front as new ones come,
+    // so a node keeps only the last maxAgeMs of walks, not everything until maxEntries.
+    for (const [oldId, old] of this.walks) {
+      if (walk.createdAt - old.createdAt <= this.maxAgeMs) break
+      this.walks.delete(oldId)
+    }
     this.walks.set(id, walk)
     while (this.walks.size > this.maxEntries) {
       const oldest = this.walks.keys().next().value
