@@ -160,6 +160,8 @@ const REVERSE_ROUTES_MAX = 1024
  */
 const DIRECT_CONFIRM_MS = 15_000
 const REVERSE_ROUTE_TTL_MS = 30_000
+/** Base backoff (doubled per failure) before asking again a peer that refused us as a near link. */
+const NEAR_REFUSED_BACKOFF_MS = 30_000
 /**
  * How long a relay keeps a direct message's walk state (for BACK, ACK and retries).
  * A walk is over in seconds, and its origin gives up after DIRECT_CONFIRM_MS; late
@@ -1009,17 +1011,22 @@ export class MeshNode {
         this.io.signal(from, 'answer', s.payload)
       }
     } else if (s.op === 'refuse') {
-      if (this.pending.get(from)?.direction === 'out') this.refused(from)
+      if (this.pending.get(from)?.direction === 'out') this.refused(from, true)
     } else if (this.pending.has(from)) {
       this.io.signal(from, 'extra', s.payload)
     }
   }
 
-  private refused(peer: Address): void {
+  /** A link we asked for will not open: `answer` when the peer itself said no. */
+  private refused(peer: Address, answer = false): void {
+    const reason = this.dialReasons.get(peer)
     this.dialReasons.delete(peer)
     this.improving.delete(peer)
     if (!this.pending.delete(peer)) return
-    this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
+    // A full peer that turned down a near link has nearer ones, and it keeps them for a
+    // while: asking again in seconds (the usual backoff) is what kept large meshes churning.
+    const backoffMs = answer && reason === 'near' ? NEAR_REFUSED_BACKOFF_MS : this.options.rebalanceIntervalMs
+    this.known.failed(peer, this.clock.now(), backoffMs)
     this.io.abandon(peer)
   }
 
