@@ -9,7 +9,7 @@ import { MessageStore } from '../../src/core/message-store.js'
 import { Neighbour } from '../../src/core/neighbour.js'
 import { DEFAULT_NODE_OPTIONS, lowDegree, resolveNodeOptions, targetDegree } from '../../src/core/options.js'
 import { ReverseRoutes } from '../../src/core/reverse-routes.js'
-import { PeerCache } from '../../src/core/peer-cache.js'
+import { PeerCache, RECENCY_GRAIN_MS } from '../../src/core/peer-cache.js'
 import { rankNextHops } from '../../src/core/router.js'
 import { Scheduler } from '../../src/core/scheduler.js'
 
@@ -260,23 +260,30 @@ describe('PeerCache', () => {
     )
   })
 
-  test('never holds more than its bound; the least recently seen goes first', () => {
+  test('never holds more than its bound; the least recently seen goes first (to RECENCY_GRAIN_MS)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 30 }),
         fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 300 }),
-        (max, sightings) => {
+        fc.integer({ min: 1, max: 3000 }),
+        (max, sightings, stepMs) => {
           const cache = new PeerCache(max)
+          // The model: a sighting moves a peer to the recent end unless it moved there less than the grain ago.
           const recency: string[] = []
-          sightings.forEach((i, t) => {
+          const movedAt = new Map<string, number>()
+          sightings.forEach((i, step) => {
+            const t = step * stepMs
             const k = key(i)
             cache.saw(k, t)
             const at = recency.indexOf(k.hex)
-            if (at >= 0) recency.splice(at, 1)
-            recency.push(k.hex)
-            if (recency.length > max) recency.shift()
+            if (at < 0 || t - movedAt.get(k.hex)! >= RECENCY_GRAIN_MS) {
+              if (at >= 0) recency.splice(at, 1)
+              recency.push(k.hex)
+              movedAt.set(k.hex, t)
+            }
+            if (recency.length > max) movedAt.delete(recency.shift()!)
             assert.ok(cache.size <= max)
-            assert.equal(cache.get(k.hex)?.lastSeenAt, t)
+            assert.equal(cache.get(k.hex)?.lastSeenAt, movedAt.get(k.hex))
           })
           assert.deepEqual(
             [...cache.values()].map((p) => p.key.hex),
