@@ -265,7 +265,7 @@ export class MeshNode {
           this.io.warn(
             new PeerweaveError(
               'ERR_UNREACHABLE',
-              `broadcast ${idHex} was announced by neighbours, but ${asked === 0 ? 'their links closed before one was asked for it' : `none of the ${asked} asked could supply it`}; unless the tree still brings it, this peer misses it (a peer keeps only its last storeMaxMessages=${o.storeMaxMessages} / storeMaxBytes=${o.storeMaxBytes} broadcasts for repair)`,
+              `broadcast ${idHex} was announced but ${asked} neighbours asked for it no longer had it (storeMaxMessages / storeMaxBytes)`,
             ),
           ),
       },
