@@ -1231,10 +1231,13 @@ export class MeshNode {
     if (this.neighbours.size < this.lowDegree) return
     // The swarm as a whole shuffles about as often as a swarm of SHUFFLE_SWARM_SIZE
     // peers, whatever its size: each peer's chance per period falls as the swarm grows.
-    // Partitions still heal in about the same time at any size, while a shuffle in every
-    // peer's every period (each costs a few link changes and their peer exchanges) was
-    // most of a large settled mesh's churn: 1,000 simulated peers changed links about 3x
-    // as often once shuffles began.
+    // A shuffle in every peer's every period (each costs a few link changes and their
+    // peer exchanges) was most of a large settled mesh's churn: 1,000 simulated peers
+    // changed links about 3x as often once shuffles began. The price: a part of the swarm
+    // cut off with every member at its target degree (below it, a peer asks the tracker
+    // itself) waits for a shuffle to cross the cut; a part of k such peers in a swarm of
+    // N now waits about N / SHUFFLE_SWARM_SIZE times longer than before (a half-and-half
+    // split still joins within seconds).
     const size = 2 ** estimateDepth(this.key, this.knownKeys())
     if (this.rng.next() * size < SHUFFLE_SWARM_SIZE) this.io.discover(1, 'shuffle')
   }
