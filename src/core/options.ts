@@ -59,7 +59,11 @@ export interface NodeOptions {
   knownMaxPeers: number
   /** Ask the tracker for peers at most this often while below the target degree. */
   trackerIntervalMs: number
-  /** Replace one link by a random peer this often, so partitions heal and the mesh stays an expander. */
+  /**
+   * Replace one link by a random peer this often, so partitions heal and the mesh stays an
+   * expander. In swarms beyond ~64 peers each peer does so only with chance 64 / (swarm size)
+   * per period, so the swarm as a whole shuffles about as often as a 64-peer one.
+   */
   shuffleIntervalMs: number
   /**
    * Whether link requests that arrive through the mesh can be answered (the platform can
