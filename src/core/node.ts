@@ -128,9 +128,13 @@ const IN_TRANSIT_MS = 1000
 /**
  * A change we only pass on (a neighbour's own neighbour list, for our neighbours'
  * routing lookahead) waits this long for others to share one peer exchange: while
- * the mesh is being built, lists change many times a second.
+ * the mesh is being built, lists change many times a second. 2 s instead of 0.5 s:
+ * settling 2,000 simulated peers ran 9% fewer events and 14% less CPU, with direct
+ * paths at 1,000 peers as short as before (1.27-1.29x BFS). Sparse meshes (small
+ * caps) keep 0.5 s: 150 peers with maxPeers 3 did not join into one mesh in 40 s with 2 s.
  */
-const SECOND_HAND_PEX_MS = 500
+const SECOND_HAND_PEX_MS = 2000
+const SPARSE_SECOND_HAND_PEX_MS = 500
 /**
  * A link request through the mesh that its target has not acknowledged (nor accepted or
  * refused) after this long was lost on the way (a link it crossed closed under it): the
@@ -1137,7 +1141,8 @@ export class MeshNode {
     if (this.closed) return
     if (echoOf === undefined || (this.pexSkip !== undefined && this.pexSkip !== echoOf)) this.pexSkip = null
     else if (this.pexSkip === undefined) this.pexSkip = echoOf
-    const due = this.clock.now() + (echoOf === undefined ? 50 : SECOND_HAND_PEX_MS)
+    const secondHandMs = this.options.maxPeers > SPARSE_MAX_PEERS ? SECOND_HAND_PEX_MS : SPARSE_SECOND_HAND_PEX_MS
+    const due = this.clock.now() + (echoOf === undefined ? 50 : secondHandMs)
     if (this.pexTimer) {
       if (this.pexTimer.at <= due) return
       this.pexTimer.handle.cancel()
