@@ -207,6 +207,8 @@ export class MeshNode {
   readonly targetDegree: number
   readonly lowDegree: number
   readonly nearLinks: number
+  /** maxPeers <= SPARSE_MAX_PEERS: long paths, so link requests and relayed lists keep their generous settings. */
+  private readonly sparse: boolean
   readonly known: PeerCache
   private readonly neighbours = new Map<string, Neighbour>()
   private readonly pending = new Map<string, Pending>()
@@ -250,6 +252,7 @@ export class MeshNode {
     this.lowDegree = Math.min(lowDegree(o.maxPeers), this.targetDegree)
     // With very few links, protecting two near links would leave nothing to trade.
     this.nearLinks = Math.min(o.nearLinks, Math.max(1, Math.floor(o.maxPeers / 3)))
+    this.sparse = o.maxPeers <= SPARSE_MAX_PEERS
     this.known = new PeerCache(o.knownMaxPeers)
     this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
     this.walks = new Walks(o.seenMaxEntries, WALK_TTL_MS)
@@ -486,7 +489,7 @@ export class MeshNode {
         // they get a small budget; user messages get the full one. Sparse meshes (small
         // caps) have long paths and keep the full budget for everything.
         const budget =
-          opts.purpose === 'signal' && this.options.maxPeers > SPARSE_MAX_PEERS
+          opts.purpose === 'signal' && !this.sparse
             ? SIGNAL_WALK_BUDGET
             : this.options.directWalkBudget
         const share = Math.floor(budget / fanout)
@@ -1141,7 +1144,7 @@ export class MeshNode {
     if (this.closed) return
     if (echoOf === undefined || (this.pexSkip !== undefined && this.pexSkip !== echoOf)) this.pexSkip = null
     else if (this.pexSkip === undefined) this.pexSkip = echoOf
-    const secondHandMs = this.options.maxPeers > SPARSE_MAX_PEERS ? SECOND_HAND_PEX_MS : SPARSE_SECOND_HAND_PEX_MS
+    const secondHandMs = this.sparse ? SPARSE_SECOND_HAND_PEX_MS : SECOND_HAND_PEX_MS
     const due = this.clock.now() + (echoOf === undefined ? 50 : secondHandMs)
     if (this.pexTimer) {
       if (this.pexTimer.at <= due) return
@@ -1243,13 +1246,13 @@ export class MeshNode {
     // itself) waits for a shuffle to cross the cut; a part of k such peers in a swarm of
     // N now waits about N / SHUFFLE_SWARM_SIZE times longer than before (a half-and-half
     // split still joins within seconds).
-    const size = 2 ** estimateDepth(this.key, this.knownKeys())
+    const size = 2 ** estimateDepth(
+      this.key,
+      this.known.all().map((k) => k.key),
+    )
     if (this.rng.next() * size < SHUFFLE_SWARM_SIZE) this.io.discover(1, 'shuffle')
   }
 
-  private *knownKeys(): Iterable<AddrKey> {
-    for (const k of this.known.all()) yield k.key
-  }
 
   private candidates(now: number): KnownPeer[] {
     const out: KnownPeer[] = []

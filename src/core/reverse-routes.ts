@@ -1,3 +1,5 @@
+import { SeenCache } from './seen-cache.js'
+
 /**
  * Where requests and link signals from each origin arrived from lately: origin -> the
  * neighbour that handed us its last one. An answer to such a message (a reply, a link accept)
@@ -7,38 +9,23 @@
  * request it answers found its way through. Bounded by count and age.
  */
 export class ReverseRoutes {
-  private readonly via = new Map<string, { neighbour: string; at: number }>()
+  /** origin -> neighbour; a seen-cache, so bounded by count and age the same way. */
+  private readonly via: SeenCache<string>
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxAgeMs: number,
-  ) {}
+  constructor(maxEntries: number, maxAgeMs: number) {
+    this.via = new SeenCache<string>({ maxEntries, maxAgeMs })
+  }
 
   /** A direct message from `origin` reached us through `neighbour` at `now`. */
   heard(origin: string, neighbour: string, now: number): void {
-    // Re-inserting moves the entry to the back, so the oldest entry is evicted first.
+    // Re-adding makes it the newest entry: its age starts again and it is evicted last.
     this.via.delete(origin)
-    // The front is the oldest: what expired leaves as new entries come.
-    for (const [o, e] of this.via) {
-      if (now - e.at <= this.maxAgeMs) break
-      this.via.delete(o)
-    }
-    this.via.set(origin, { neighbour, at: now })
-    if (this.via.size > this.maxEntries) {
-      const oldest = this.via.keys().next().value
-      if (oldest !== undefined) this.via.delete(oldest)
-    }
+    this.via.add(origin, neighbour, now)
   }
 
   /** The neighbour a message from `origin` last came through, if recent. */
   towards(origin: string, now: number): string | undefined {
-    const e = this.via.get(origin)
-    if (!e) return undefined
-    if (now - e.at > this.maxAgeMs) {
-      this.via.delete(origin)
-      return undefined
-    }
-    return e.neighbour
+    return this.via.get(origin, now)
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import type { AddrKey } from './addr-key.js'
+import { SeenCache } from './seen-cache.js'
 
 /**
  * State of direct messages passing through this node, kept so the routing walk
@@ -29,36 +30,21 @@ export interface Walk {
   signal: boolean
 }
 
+/** Walk state by message id, bounded by count and by age like the seen-cache it is built on. */
 export class Walks {
-  private readonly walks = new Map<string, Walk>()
+  private readonly walks: SeenCache<Walk>
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxAgeMs: number,
-  ) {}
-
-  get(id: string, now: number): Walk | undefined {
-    const w = this.walks.get(id)
-    if (w && now - w.createdAt > this.maxAgeMs) {
-      this.walks.delete(id)
-      return undefined
-    }
-    return w
+  constructor(maxEntries: number, maxAgeMs: number) {
+    this.walks = new SeenCache<Walk>({ maxEntries, maxAgeMs })
   }
 
+  get(id: string, now: number): Walk | undefined {
+    return this.walks.get(id, now)
+  }
+
+  /** Each id gets one walk per node (the seen-cache admits a message once); its age runs from `createdAt`. */
   add(id: string, walk: Walk): void {
-    // Insertion order is age order: expired walks leave from the front as new ones come,
-    // so a node keeps only the last maxAgeMs of walks, not everything until maxEntries.
-    for (const [oldId, old] of this.walks) {
-      if (walk.createdAt - old.createdAt <= this.maxAgeMs) break
-      this.walks.delete(oldId)
-    }
-    this.walks.set(id, walk)
-    while (this.walks.size > this.maxEntries) {
-      const oldest = this.walks.keys().next().value
-      if (oldest === undefined) break
-      this.walks.delete(oldest)
-    }
+    this.walks.add(id, walk, walk.createdAt)
   }
 
   delete(id: string): void {
