@@ -42,7 +42,10 @@ const INTERNAL_MEMBERS = [
   'meshDials', 'outboxes', 'wakeTimer', 'clearTimers', 'lowerBound', 'closestIn', 'cachedHex',
   'feedBytes', 'updateWanted', 'wantReason', 'startedSent', 'storeSync', 'sealThen', 'scoreOf',
   'needLinks', 'linkOpened', 'openedAt', 'aliveAt', 'reschedule', 'scheduler', 'dialReasons',
-  'trackerOffers', 'slotsUsed', 'targetDegree',
+  'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
+  'unconfirmed', 'firstHops', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
+  'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
+  'outstanding', 'nearLinks',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

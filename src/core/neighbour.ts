@@ -1,6 +1,6 @@
 import type { AddrKey } from './addr-key.js'
 import type { TreePosition } from './tree.js'
-import type { Direction } from './types.js'
+import type { Direction, LinkAuth } from './types.js'
 
 /** Per-neighbour statistics (peernet's getStats), kept as plain counters. */
 export interface LinkStats {
@@ -22,6 +22,8 @@ export class Neighbour {
   /** The neighbour's degree and capacity from its last peer exchange; -1 until known. */
   degree = -1
   capacity = -1
+  /** The link's MAC keys (LinkInfo.auth), when its handshake agreed on some. */
+  auth: LinkAuth | undefined
   lastHeardAt: number
   lastSentAt: number
   readonly stats: LinkStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0 }

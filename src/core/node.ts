@@ -27,7 +27,7 @@ import { bestNextHop } from './router.js'
 import { Scheduler, type TimerHandle } from './scheduler.js'
 import { SeenCache } from './seen-cache.js'
 import { decodeSignal, encodeSignal, type LinkReason, type SignalMessage } from './signal-codec.js'
-import type { Address, Clock, CryptoSuite, Direction, Rng, Signer } from './types.js'
+import type { Address, Clock, CryptoSuite, Direction, LinkAuth, Rng, Signer } from './types.js'
 import { ReverseRoutes } from './reverse-routes.js'
 import { choosePosition, isTreeLink, MAX_TREE_DIST, ROOT_HOLD_MS, samePosition, type TreePosition } from './tree.js'
 import { type Walk, Walks } from './walks.js'
@@ -106,11 +106,17 @@ interface Pending {
 export interface LinkInfo {
   direction: Direction
   bridgeUrl?: string | undefined
+  /**
+   * The link's own keys, from its handshake (src/crypto/link-auth.ts): direct messages
+   * between the two ends then carry a MAC instead of an ed25519 signature. Absent
+   * (the simulator, a platform without X25519), every message is signed.
+   */
+  auth?: LinkAuth | undefined
 }
 
 const ZERO_SIGNATURE = new Uint8Array(64)
 /** A packet that carries a signed envelope. */
-type MsgPacket = Packet & { type: 'msg' | 'walk' }
+type MsgPacket = Packet & { type: 'msg' | 'walk' | 'mac' }
 /** The outcome of checking a received envelope: good, or why not. */
 type Verdict = true | 'ERR_BAD_SIGNATURE' | 'ERR_DECRYPT'
 /** Known peers XOR-closest to the receiver that ride along in each peer exchange. */
@@ -367,6 +373,7 @@ export class MeshNode {
     const now = this.clock.now()
     const key = this.internKey(peer)
     const n = new Neighbour(key, info.direction, now)
+    n.auth = info.auth
     this.neighbours.set(peer, n)
     this.known.saw(key, now, info.bridgeUrl)
     this.known.succeeded(peer)
@@ -463,7 +470,7 @@ export class MeshNode {
     const targetKey = this.internKey(target)
     return this.sealThen(
       { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
-      (env, encoded) => {
+      (env, encoded, tagged) => {
         this.needLinks('send')
         const idHex = toHex(env.id)
         const now = this.clock.now()
@@ -482,9 +489,6 @@ export class MeshNode {
           signal: env.purpose === 'signal',
         }
         this.walks.add(idHex, walk)
-        // Parallel first hops share the budget; what a copy brings back is spent again.
-        // A message for a neighbour goes to it alone.
-        const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
         // they get a small budget; user messages get the full one. Sparse meshes (small
         // caps) have long paths and keep the full budget for everything.
@@ -492,19 +496,38 @@ export class MeshNode {
           opts.purpose === 'signal' && !this.sparse
             ? SIGNAL_WALK_BUDGET
             : this.options.directWalkBudget
-        const share = Math.floor(budget / fanout)
-        for (let i = 0; i < fanout; i++) {
-          walk.budget = share
-          if (!this.forward(idHex, walk)) break
+        if (tagged) {
+          // For the neighbour at the end of the link whose MAC it carries: that link alone.
+          // Should the link close with it in flight, the walk resumes signed (forward).
+          walk.linkTagged = true
+          walk.tried.push(target)
+          walk.outstanding++
+          this.sendPacket(target, { type: 'mac', hops: 1, envelope: encoded })
+          if (!walk.signal) this.inFlight(target, idHex, budget - 1)
+        } else {
+          this.firstHops(idHex, walk, target, budget)
         }
-        walk.budget = 0
-        if (walk.outstanding === 0) this.step(idHex, walk)
         // Application data is confirmed by its target's ack; without one, say so (a request
         // has its own timeout, and link signals their link's).
         if (env.purpose === 'data') this.scheduler.at(now + DIRECT_CONFIRM_MS, () => this.unconfirmed(idHex))
         return idHex
       },
+      () => this.neighbours.get(target)?.auth,
     )
+  }
+
+  /** Send a new walk of ours to its first hop(s). */
+  private firstHops(idHex: string, walk: Walk, target: Address, budget: number): void {
+    // Parallel first hops share the budget; what a copy brings back is spent again.
+    // A message for a neighbour goes to it alone.
+    const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+    const share = Math.floor(budget / fanout)
+    for (let i = 0; i < fanout; i++) {
+      walk.budget = share
+      if (!this.forward(idHex, walk)) break
+    }
+    walk.budget = 0
+    if (walk.outstanding === 0) this.step(idHex, walk)
   }
 
   /** No ack for a direct message we sent, and its walk has not ended either way: it is lost. */
@@ -581,7 +604,8 @@ export class MeshNode {
    */
   private sealThen<R>(
     e: Partial<OutgoingEnvelope> & Pick<OutgoingEnvelope, 'kind' | 'purpose' | 'body'>,
-    send: (env: Envelope, encoded: Uint8Array) => R,
+    send: (env: Envelope, encoded: Uint8Array, tagged: LinkAuth | undefined) => R,
+    linkFor?: () => LinkAuth | undefined,
   ): Promise<R> {
     try {
       if (this.closed) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
@@ -624,18 +648,18 @@ export class MeshNode {
           body: encoded.subarray(end - bodyLength(body), end),
           signature: encoded.subarray(end),
         }
-        const signInPlace = (): void | Promise<void> => {
-          const put = (signature: Uint8Array) => setSignature(encoded, signature.length === 64 ? signature : ZERO_SIGNATURE)
-          const signDigest = (digest: Uint8Array): void | Promise<void> => {
-            const signature = this.signer.sign(signingInput(digest))
-            return signature instanceof Uint8Array ? put(signature) : signature.then(put)
-          }
-          const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
-          return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
+        // A message for a neighbour whose link agreed on keys carries that link's MAC
+        // (chosen once the digest is ready, so the link it names is the link it goes on);
+        // everything else is signed, whether or not a relay will carry it.
+        let tagged: LinkAuth | undefined
+        const authenticate = (digest: Uint8Array): void | Promise<void> => {
+          tagged = linkFor?.()
+          if (tagged) return setSignature(encoded, tagged.tag(digest))
+          return this.signDigest(encoded, digest)
         }
-        // Every message is signed before it leaves, whether or not a relay will carry it.
-        const signed = signInPlace()
-        return signed instanceof Promise ? signed.then(() => send(env, encoded)) : send(env, encoded)
+        const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
+        const done = digest instanceof Uint8Array ? authenticate(digest) : digest.then(authenticate)
+        return done instanceof Promise ? done.then(() => send(env, encoded, tagged)) : send(env, encoded, tagged)
       }
       // Private swarms seal the body first, so the signature covers what travels.
       const sealed = this.crypto.seal ? this.crypto.seal.seal(id, originKey, joinBody(e.body)) : e.body
@@ -646,6 +670,24 @@ export class MeshNode {
     } catch (err) {
       return Promise.reject(err)
     }
+  }
+
+  /** Sign `encoded` (an envelope with room for its signature) over its digest, in place. */
+  private signDigest(encoded: Uint8Array, digest: Uint8Array): void | Promise<void> {
+    const put = (signature: Uint8Array) => setSignature(encoded, signature.length === 64 ? signature : ZERO_SIGNATURE)
+    const signature = this.signer.sign(signingInput(digest))
+    return signature instanceof Uint8Array ? put(signature) : signature.then(put)
+  }
+
+  /** A signed copy of an envelope that carries a link MAC (for a walk that must go elsewhere). */
+  private signCopy(tagged: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    const copy = tagged.slice()
+    const signDigest = (digest: Uint8Array): Uint8Array | Promise<Uint8Array> => {
+      const done = this.signDigest(copy, digest)
+      return done instanceof Promise ? done.then(() => copy) : copy
+    }
+    const digest = this.crypto.sha256(signedBytesOfEncoded(copy))
+    return digest instanceof Uint8Array ? signDigest(digest) : digest.then(signDigest)
   }
 
   // ---- receiving -----------------------------------------------------------
@@ -671,6 +713,7 @@ export class MeshNode {
     switch (p.type) {
       case 'msg':
       case 'walk':
+      case 'mac':
         if (ownsBuffer && this.io.packetsShareMemory) reserveHeadroom(p.envelope)
         return this.onMsg(n, p)
       case 'ihave':
@@ -734,7 +777,14 @@ export class MeshNode {
       return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'bad hop count or hop limit'))
     const origin = this.originKey(env.originKey)
     if (this.io.acceptOrigin && !this.io.acceptOrigin(origin.hex, env.originKey)) return
-    const verdict = this.check(env, p.envelope)
+    let auth: LinkAuth | undefined
+    if (p.type === 'mac') {
+      // A link MAC proves only what the other end of this link sent, for us.
+      auth = n.auth
+      if (!auth || origin.hex !== n.address || env.kind !== 'direct' || !equalBytes(env.target!, this.key.bytes))
+        return this.bad(n, new PeerweaveError('ERR_MALFORMED', 'misused MAC packet'))
+    }
+    const verdict = this.check(env, p.envelope, auth)
     if (typeof verdict !== 'object') return this.afterVerify(n.address, p, env, idHex, verdict, [])
     const alternates: { from: string; packet: MsgPacket }[] = []
     this.verifying.set(idHex, alternates)
@@ -791,17 +841,20 @@ export class MeshNode {
    * origin's signature over the bytes as received: ed25519 over MESSAGE_DOMAIN ||
    * sha256(canonical bytes), hashed in place. The seal goes first: it costs far less
    * than ed25519, so junk from a non-member is cheap to turn away. Every message is
-   * verified, also one that came straight from its origin: a bad signature is never
-   * delivered, whoever sent it.
+   * checked, also one that came straight from its origin: a bad signature is never
+   * delivered, whoever sent it. With `auth` (a MAC packet: from its origin, for us, over
+   * the one link whose keys it was made with) the check is that link's MAC over the
+   * same digest instead of the origin's signature.
    */
-  private check(env: Envelope, encoded: Uint8Array): Verdict | Promise<Verdict> {
+  private check(env: Envelope, encoded: Uint8Array, auth: LinkAuth | undefined): Verdict | Promise<Verdict> {
     const verifyDigest = (digest: Uint8Array): Verdict | Promise<Verdict> => {
+      if (auth) return auth.check(digest, env.signature) || 'ERR_BAD_SIGNATURE'
       const v = this.crypto.verify(env.originKey, signingInput(digest), env.signature)
       return typeof v === 'boolean' ? v || 'ERR_BAD_SIGNATURE' : v.then((ok) => ok || 'ERR_BAD_SIGNATURE')
     }
     const verify = (): Verdict | Promise<Verdict> => {
       // The simulator's INSECURE suite accepts everything: nothing to hash.
-      if (this.crypto.acceptsAll === true) return true
+      if (this.crypto.acceptsAll === true && !auth) return true
       const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
       return digest instanceof Uint8Array ? verifyDigest(digest) : digest.then(verifyDigest)
     }
@@ -914,6 +967,9 @@ export class MeshNode {
    */
   private forward(idHex: string, walk: Walk): boolean {
     if (walk.budget <= 0 || walk.hops + 1 > walk.hopLimit) return false
+    // Our message for a neighbour carried that link's MAC, which no one else can check:
+    // it goes on signed (the link closed with it in flight, or it came back).
+    if (walk.linkTagged && !this.signWalk(idHex, walk)) return true
     const next =
       this.retraceHop(walk) ??
       bestNextHop(this.key, walk.target, this.neighbours.values(), (a) => a === walk.prev || walk.tried.includes(a))
@@ -929,6 +985,37 @@ export class MeshNode {
     // forwards for 8.4k link requests with resumption, 105k for 5.2k without.
     if (!walk.signal) this.inFlight(next.address, idHex, budget)
     return true
+  }
+
+  /**
+   * Replace a walk's link-tagged envelope with a signed copy. True when that is done
+   * now; false while an asynchronous signer works (the walk counts as outstanding
+   * meanwhile, and moves on once signed).
+   */
+  private signWalk(idHex: string, walk: Walk): boolean {
+    const signed = this.signCopy(walk.envelope)
+    walk.linkTagged = false
+    if (signed instanceof Uint8Array) {
+      walk.envelope = signed
+      return true
+    }
+    walk.outstanding++
+    const budget = walk.budget
+    walk.budget = 0
+    const resume = (envelope: Uint8Array | undefined) => {
+      if (envelope) walk.envelope = envelope
+      walk.outstanding--
+      walk.budget += budget
+      if (!this.closed) this.step(idHex, walk)
+    }
+    this.io.track?.(
+      signed.then(resume, (err: unknown) => {
+        this.io.warn(new PeerweaveError('ERR_UNREACHABLE', `could not sign ${idHex}`, { cause: err }))
+        walk.budget = 0
+        resume(undefined)
+      }),
+    )
+    return false
   }
 
   /** For an answer: the neighbour its target's last direct message came through, when still linked and untried. */

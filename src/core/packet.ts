@@ -40,6 +40,12 @@ export type Packet =
    * the walk (no copy wanders on) and the origin knows it was delivered.
    */
   | { type: 'ack'; id: Uint8Array }
+  /**
+   * A direct message from its origin to its target, its neighbour, whose envelope
+   * carries the link's MAC (LinkAuth) where a signature would be: checked by the one
+   * peer that shares the link's keys, never relayed. Always one hop.
+   */
+  | { type: 'mac'; hops: 1; envelope: Uint8Array }
 
 export interface PexEntry {
   address: Uint8Array
@@ -73,7 +79,7 @@ const TREE_MARK = 0x54
 export const MAX_IDS_PER_PACKET = 255
 export const MAX_PEX_ENTRIES = 64
 
-const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk', 'ack'] as const
+const TYPES = ['msg', 'ihave', 'graft', 'prune', 'pex', 'bye', 'ping', 'pong', 'back', 'walk', 'ack', 'mac'] as const
 
 /** Exact encoded length of a pex packet, so it is written into one buffer with no final copy. */
 function pexLength(p: Packet & { type: 'pex' }): number {
@@ -102,6 +108,7 @@ const TYPE_CODE: Readonly<Record<Packet['type'], number>> = {
   back: 8,
   walk: 9,
   ack: 10,
+  mac: 11,
 }
 
 /** Bytes a msg or walk packet puts before its envelope (walk: type, hops, u16 budget). */
@@ -124,8 +131,8 @@ export function reserveHeadroom(envelope: Uint8Array): void {
 }
 
 export function encodePacket(p: Packet): Uint8Array {
-  if ((p.type === 'msg' || p.type === 'walk') && headroom.has(p.envelope)) {
-    const header = p.type === 'msg' ? 2 : 4
+  if ((p.type === 'msg' || p.type === 'walk' || p.type === 'mac') && headroom.has(p.envelope)) {
+    const header = p.type === 'walk' ? 4 : 2
     const start = p.envelope.byteOffset - header
     if (start >= 0) {
       headroom.delete(p.envelope)
@@ -141,7 +148,7 @@ export function encodePacket(p: Packet): Uint8Array {
   }
   // Sized exactly (or generously for the small ones) so nothing is copied or regrown.
   const w = new Writer(
-    p.type === 'msg'
+    p.type === 'msg' || p.type === 'mac'
       ? p.envelope.length + 2
       : p.type === 'walk'
         ? p.envelope.length + 4
@@ -156,6 +163,7 @@ export function encodePacket(p: Packet): Uint8Array {
   w.u8(TYPE_CODE[p.type])
   switch (p.type) {
     case 'msg':
+    case 'mac':
       w.u8(p.hops).bytes(p.envelope)
       break
     case 'walk':
@@ -210,6 +218,9 @@ export function decodePacket(bytes: Uint8Array): Packet {
   switch (type) {
     case 'msg':
       return { type, hops: r.u8(), envelope: r.rest() }
+    case 'mac':
+      if (r.u8() !== 1) throw malformed('packet: MAC hops')
+      return { type, hops: 1, envelope: r.rest() }
     case 'walk':
       return { type, hops: r.u8(), budget: r.u16(), envelope: r.rest() }
     case 'ihave':

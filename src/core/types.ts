@@ -39,6 +39,12 @@ export interface CryptoSuite {
   /** Private swarms: envelope bodies are sealed with the swarm key. Absent: bodies travel in clear. */
   seal?: BodySeal
   /**
+   * Per-link keys for first-hop messages (src/crypto/link-auth.ts), used by the
+   * transport's handshake: a fresh offer (an ephemeral key the HELLO carries, signed),
+   * or undefined where the platform cannot agree on keys (then every message is signed).
+   */
+  linkKeys?(): Promise<LinkKeyOffer | undefined>
+  /**
    * INSECURE, simulator only (`insecureCryptoSuite`): `verify` accepts every signature,
    * so the node skips building the signed bytes it would hand to it.
    */
@@ -65,3 +71,27 @@ export type Direction = 'in' | 'out'
 
 /** JSON value users may attach as metadata or send as data. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/**
+ * Authentication of the messages one link carries from its origin to its target in
+ * one hop: a MAC under keys only the two ends of this link know (agreed in the
+ * identity handshake, one key per direction). Relays cannot check it, so a message
+ * tagged this way is never relayed; anything that must travel further is signed.
+ */
+export interface LinkAuth {
+  /** Our 64-byte tag on the digest of a message we send on this link. */
+  tag(digest: Uint8Array): Uint8Array
+  /** Whether `tag` is the other end's tag on `digest` (compared in constant time). */
+  check(digest: Uint8Array, tag: Uint8Array): boolean
+}
+
+/** One side's half of a link key agreement (an ephemeral X25519 key pair). */
+export interface LinkKeyOffer {
+  /** Sent in our HELLO, under its signature. */
+  readonly publicKey: Uint8Array
+  /**
+   * The link's authenticator from the other side's public key, this link's binding and
+   * our role (0 dialled, 1 accepted). Rejects on a key that gives no shared secret.
+   */
+  agree(theirPublicKey: Uint8Array, binding: Uint8Array, myRole: 0 | 1): Promise<LinkAuth>
+}

@@ -28,6 +28,11 @@ export interface Walk {
   retrace: boolean
   /** A link signal: not resumed when a link closes under it (node.ts, forward). */
   signal: boolean
+  /**
+   * At the origin: `envelope` carries its first link's MAC, not a signature (a message
+   * for a neighbour). Signed before it may go anywhere else (node.ts, forward).
+   */
+  linkTagged?: boolean
 }
 
 /** Walk state by message id, bounded by count and by age like the seen-cache it is built on. */

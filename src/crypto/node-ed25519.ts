@@ -19,6 +19,8 @@ import { invalidArg } from '../core/errors.js'
 import type { CryptoSuite } from '../core/types.js'
 import { addressOf } from './address.js'
 import { type Ed25519, PUBLIC_KEY_BYTES, SECRET_KEY_BYTES, SIGNATURE_BYTES, type SignFn } from './ed25519.js'
+import { hmacSha512 } from './hmac-sha512.js'
+import { createLinkKeys } from './link-auth.js'
 
 /** DER prefixes that wrap a raw 32-byte ed25519 key (RFC 8410): PKCS#8 for a seed, SPKI for a public key. */
 const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
@@ -127,8 +129,9 @@ export function createNodeEd25519(options: { maxCachedKeys?: number } = {}): Nod
  * core checks a message in the same turn it arrived (no promise per message).
  */
 export function createNodeCryptoSuite(ed25519: NodeEd25519 = createNodeEd25519()): CryptoSuite {
-  return { verify: ed25519.verifySync, sha256: nodeSha256, addressOf }
+  return { verify: ed25519.verifySync, sha256: nodeSha256, addressOf, linkKeys: nodeLinkKeys }
 }
+
 
 // crypto.hash (Node 20.12+) skips the Hash object createHash builds: ~1 µs for a small input instead of ~3.
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash
@@ -137,3 +140,8 @@ const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array
 export function nodeSha256(bytes: Uint8Array): Uint8Array {
   return oneShotHash ? oneShotHash('sha256', bytes, 'buffer') : createHash('sha256').update(bytes).digest()
 }
+
+/** Link keys whose MACs OpenSSL hashes (hmac-sha512.ts says why not createHmac). */
+const nodeSha512 = (data: Uint8Array): Uint8Array =>
+  oneShotHash ? oneShotHash('sha512', data, 'buffer') : createHash('sha512').update(data).digest()
+const nodeLinkKeys = createLinkKeys((key) => hmacSha512(key, nodeSha512))

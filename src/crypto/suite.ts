@@ -8,6 +8,7 @@ import type { CryptoSuite } from '../core/types.js'
 import { addressOf } from './address.js'
 import { createEd25519 } from './ed25519.js'
 import type { Ed25519, Ed25519Options } from './ed25519.js'
+import { createLinkKeys } from './link-auth.js'
 
 /** Options of `createCryptoSuite`. */
 export interface CryptoSuiteOptions extends Ed25519Options {
@@ -35,6 +36,7 @@ export function createCryptoSuite(options: CryptoSuiteOptions = {}): AsyncCrypto
     verify: (publicKey, message, signature) => ed.verify(publicKey, message, signature),
     sha256: options.prefer === 'noble' ? nobleSha256 : platformSha256,
     addressOf,
+    linkKeys: createLinkKeys(),
   }
 }
 

@@ -10,11 +10,11 @@
  * secret that cannot be guessed (e.g. 128 random bits), as with any shared key.
  */
 
-import { hkdf } from '@noble/hashes/hkdf.js'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { invalidArg } from '../core/errors.js'
 import { withDomain } from './domains.js'
+import { hkdfSha256 } from './hkdf.js'
 
 const encoder = new TextEncoder()
 
@@ -47,8 +47,8 @@ export function deriveSwarmKeys(topic: string, secret: string): SwarmKeys {
   const ikm = encoder.encode(secret)
   const info = (purpose: string) => withDomain(encoder.encode(purpose), encoder.encode(topic))
   return {
-    sealKey: hkdf(sha256, ikm, SALT, info('peerweave-seal-key-v1'), 32),
-    linkKey: hkdf(sha256, ikm, SALT, info('peerweave-link-key-v1'), 32),
+    sealKey: hkdfSha256(ikm, SALT, info('peerweave-seal-key-v1')),
+    linkKey: hkdfSha256(ikm, SALT, info('peerweave-link-key-v1')),
   }
 }
 

@@ -378,7 +378,7 @@ export class LinkManager {
       node.linkFailed(address)
       return this.host.reschedule()
     }
-    if (!node.linkUp(address, { direction: link.direction, bridgeUrl: link.remote.bridgeUrl })) {
+    if (!node.linkUp(address, { direction: link.direction, bridgeUrl: link.remote.bridgeUrl, auth: link.remote.auth })) {
       link.close('unwanted')
       return this.host.reschedule()
     }

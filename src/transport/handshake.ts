@@ -1,6 +1,6 @@
 import { equalBytes, toHex } from '../core/bytes.js'
 import { PeerweaveError } from '../core/errors.js'
-import type { Address, CryptoSuite, JsonValue, Signer } from '../core/types.js'
+import type { Address, CryptoSuite, JsonValue, LinkAuth, LinkKeyOffer, Signer } from '../core/types.js'
 import type { FramedLink } from './framed-link.js'
 import {
   decodeHello,
@@ -16,6 +16,7 @@ import {
   SIGNATURE_BYTES,
 } from './hello.js'
 import type { RemotePeer } from './link.js'
+import { sameBytes } from '../crypto/link-auth.js'
 import { wsBinding } from './sdp.js'
 
 /**
@@ -99,12 +100,16 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
 
     let bindingBytes: Uint8Array | undefined
     let myNonce: Uint8Array | undefined
+    // Our half of the link keys: a platform that cannot make one just offers none.
+    let offer: LinkKeyOffer | undefined
 
     const sendHello = async (bytes: Uint8Array) => {
+      offer = await options.crypto.linkKeys?.().catch(() => undefined)
       const body = encodeHelloBody({
         publicKey: options.identity.publicKey,
         metadata: options.metadata,
         bridgeUrl: options.bridgeUrl,
+        linkKey: offer?.publicKey,
       })
       const signature = await options.identity.sign(helloSignedBytes(myRole, bytes, body))
       if (!link.closed) link.send(encodeHello(body, signature))
@@ -143,12 +148,23 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
       if (options.expectedAddress !== undefined && address !== options.expectedAddress.toLowerCase()) {
         return failHandshake(`expected ${options.expectedAddress}, got ${address}`)
       }
-      if (!(await helloSent) || !settle()) return
+      if (!(await helloSent)) return
+      // Both offered a key: the link's first-hop messages carry MACs. Only one did: signatures.
+      let auth: LinkAuth | undefined
+      if (offer && hello.linkKey) {
+        try {
+          auth = await offer.agree(hello.linkKey, bindingBytes!, myRole)
+        } catch (err) {
+          return failHandshake('bad link key', err)
+        }
+      }
+      if (!settle()) return
       const remote: RemotePeer = {
         address,
         publicKey: hello.publicKey,
         metadata: hello.metadata,
         bridgeUrl: hello.bridgeUrl,
+        auth,
       }
       link.remote = remote
       resolve(remote)
@@ -220,13 +236,6 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
   })
 }
 
-/** Compare two MACs in time that does not depend on where they first differ. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
-}
 
 /**
  * The error link setup rejects with when the link closed before the handshake

@@ -2,6 +2,7 @@ import { concatBytes } from '../core/bytes.js'
 import { PeerweaveError } from '../core/errors.js'
 import type { JsonValue } from '../core/types.js'
 import { DOMAIN_HELLO, withDomain } from '../crypto/domains.js'
+import { LINK_KEY_BYTES } from '../crypto/link-auth.js'
 
 /**
  * The handshake messages and the exact bytes a HELLO signs. Pure: no I/O.
@@ -12,6 +13,7 @@ import { DOMAIN_HELLO, withDomain } from '../crypto/domains.js'
  * HELLO  0x02 | u8 version | 32 public key
  *             | u16 n | n bytes metadata JSON (n = 0: no metadata)
  *             | u16 n | n bytes bridge URL   (n = 0: none)
+ *             | u8 n  | n bytes X25519 link key (n = 0: none, else 32; version 2)
  *             | 64 signature
  * signed: withDomain(DOMAIN_HELLO, u8 signerRole | u16 n | binding | HELLO body without tag and signature)
  * ```
@@ -20,13 +22,17 @@ import { DOMAIN_HELLO, withDomain } from '../crypto/domains.js'
  * from the other end. The binding ties the HELLO to this one link (both DTLS
  * fingerprints, or both nonces), so it cannot be replayed on another.
  *
+ * The link key is an ephemeral X25519 public key (src/crypto/link-auth.ts): when both
+ * HELLOs carry one, the two ends agree on keys that authenticate the messages one of
+ * them sends straight to the other with a MAC instead of a signature.
+ *
  * In a private swarm each side first sends a PROOF (an HMAC with the swarm's link
  * key over its role and the binding, src/crypto/swarm-key.ts) and sends its HELLO
  * only after the other side's PROOF checked out, so a non-member learns neither
  * who we are nor our metadata, and is refused.
  */
 
-export const HELLO_VERSION = 1
+export const HELLO_VERSION = 2
 export const TAG_NONCE = 0x01
 export const TAG_HELLO = 0x02
 export const TAG_PROOF = 0x03
@@ -41,13 +47,15 @@ export const MAX_METADATA_BYTES = 4096
 export const MAX_BRIDGE_URL_BYTES = 2048
 /** Largest possible HELLO on the wire; links need `maxMessageBytes` at least this big. */
 export const MAX_HELLO_BYTES =
-  2 + PUBLIC_KEY_BYTES + 2 + MAX_METADATA_BYTES + 2 + MAX_BRIDGE_URL_BYTES + SIGNATURE_BYTES
+  2 + PUBLIC_KEY_BYTES + 2 + MAX_METADATA_BYTES + 2 + MAX_BRIDGE_URL_BYTES + 1 + LINK_KEY_BYTES + SIGNATURE_BYTES
 
 /** A HELLO's content before signing. */
 export interface HelloBody {
   publicKey: Uint8Array
   metadata: JsonValue | undefined
   bridgeUrl: string | undefined
+  /** Our ephemeral X25519 key for this link, when the platform can agree on link keys. */
+  linkKey?: Uint8Array | undefined
 }
 
 /** A decoded HELLO: the body plus its signature and the body bytes it signed. */
@@ -103,7 +111,10 @@ export function encodeHelloBody(body: HelloBody): Uint8Array {
     throw new PeerweaveError('ERR_INVALID_ARG', 'public key must be 32 bytes')
   const meta = encodeMetadata(body.metadata)
   const url = encoder.encode(checkBridgeUrl(body.bridgeUrl) ?? '')
-  const out = new Uint8Array(1 + PUBLIC_KEY_BYTES + 2 + meta.length + 2 + url.length)
+  const linkKey = body.linkKey ?? new Uint8Array(0)
+  if (linkKey.length !== 0 && linkKey.length !== LINK_KEY_BYTES)
+    throw new PeerweaveError('ERR_INVALID_ARG', 'link key length')
+  const out = new Uint8Array(1 + PUBLIC_KEY_BYTES + 2 + meta.length + 2 + url.length + 1 + linkKey.length)
   const view = new DataView(out.buffer)
   out[0] = HELLO_VERSION
   out.set(body.publicKey, 1)
@@ -113,6 +124,9 @@ export function encodeHelloBody(body: HelloBody): Uint8Array {
   at += 2 + meta.length
   view.setUint16(at, url.length)
   out.set(url, at + 2)
+  at += 2 + url.length
+  out[at] = linkKey.length
+  out.set(linkKey, at + 1)
   return out
 }
 
@@ -181,9 +195,15 @@ export function decodeHello(message: Uint8Array): Hello {
   const urlLen = view.getUint16(at)
   at += 2
   if (urlLen > MAX_BRIDGE_URL_BYTES) throw malformedHello('HELLO bridge URL too long')
-  need(urlLen + SIGNATURE_BYTES)
+  // Version 1 had no link key: it fails here, as "HELLO truncated" or a bad key length.
+  need(urlLen + 1)
   const urlBytes = message.subarray(at, at + urlLen)
   at += urlLen
+  const keyLen = message[at++]!
+  if (keyLen !== 0 && keyLen !== LINK_KEY_BYTES) throw malformedHello('HELLO link key length')
+  need(keyLen + SIGNATURE_BYTES)
+  const linkKey = keyLen === 0 ? undefined : message.slice(at, at + keyLen)
+  at += keyLen
   if (at + SIGNATURE_BYTES !== message.length) throw malformedHello('HELLO has trailing bytes')
   const bodyBytes = message.slice(1, at)
   const signature = message.slice(at)
@@ -197,7 +217,7 @@ export function decodeHello(message: Uint8Array): Hello {
     throw new PeerweaveError('ERR_MALFORMED', 'malformed HELLO text', { cause: err })
   }
   if (bridgeUrl !== undefined && !isWsUrl(bridgeUrl)) throw malformedHello('HELLO bridge URL')
-  return { version, publicKey, metadata, bridgeUrl, signature, bodyBytes }
+  return { version, publicKey, metadata, bridgeUrl, linkKey, signature, bodyBytes }
 }
 
 function malformedHello(what: string): PeerweaveError {

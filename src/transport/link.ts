@@ -1,4 +1,4 @@
-import type { Address, Direction, JsonValue, TransportKind } from '../core/types.js'
+import type { Address, Direction, JsonValue, LinkAuth, TransportKind } from '../core/types.js'
 
 /** Who is on the other end of a link, as proven by the identity handshake. */
 export interface RemotePeer {
@@ -7,6 +7,8 @@ export interface RemotePeer {
   metadata: JsonValue | undefined
   /** ws:// or wss:// URL where this peer accepts bridge links, if it listens. */
   bridgeUrl: string | undefined
+  /** The link's MAC keys, when both HELLOs offered a link key (src/crypto/link-auth.ts). */
+  auth?: LinkAuth | undefined
 }
 
 export interface LinkEvents {

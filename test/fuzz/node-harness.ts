@@ -5,7 +5,7 @@ import { encodeEnvelope, signedBytes, signingInput, type UnsignedEnvelope } from
 import type { ErrorCode, PeerweaveError } from '../../src/core/errors.js'
 import { type Delivery, MeshNode, type NodeIO } from '../../src/core/node.js'
 import type { NodeOptions } from '../../src/core/options.js'
-import type { BodySeal, CryptoSuite, Signer } from '../../src/core/types.js'
+import type { BodySeal, CryptoSuite, LinkAuth, Signer } from '../../src/core/types.js'
 import { addressOf } from '../../src/crypto/address.js'
 import { SeededRng } from '../../src/sim/rng.js'
 
@@ -56,8 +56,8 @@ export interface Harness {
   signer: Signer & { secretKey: Uint8Array }
   clock: { t: number; now(): number }
   rec: Recorded
-  /** Link a neighbour (as if its handshake finished) and forget the packets that sent. */
-  link(address: string): void
+  /** Link a neighbour (as if its handshake finished, agreeing on `auth`) and forget the packets that sent. */
+  link(address: string, auth?: LinkAuth): void
 }
 
 /** One node, linked to nobody yet. `io` overrides individual effects. */
@@ -89,9 +89,9 @@ export function harness(
     signer,
     clock,
     rec,
-    link(address) {
+    link(address, auth) {
       node.admit(address, 'in', 'needy')
-      node.linkUp(address, { direction: 'in' })
+      node.linkUp(address, { direction: 'in', auth })
       rec.sent.length = 0
     },
   }

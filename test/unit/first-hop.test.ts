@@ -4,6 +4,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { decodeEnvelope, signedBytesOfEncoded, signingInput } from '../../src/core/envelope.js'
 import { decodePacket } from '../../src/core/packet.js'
+import { linkAuth } from '../../src/crypto/link-auth.js'
 import { harness } from '../fuzz/node-harness.js'
 
 /**
@@ -14,7 +15,7 @@ import { harness } from '../fuzz/node-harness.js'
  */
 const envelopeOf = (packet: Uint8Array) => {
   const p = decodePacket(packet)
-  if (p.type !== 'msg' && p.type !== 'walk') throw new Error(`not a message: ${p.type}`)
+  if (p.type !== 'msg' && p.type !== 'walk' && p.type !== 'mac') throw new Error(`not a message: ${p.type}`)
   return p.envelope
 }
 const signatureOk = (encoded: Uint8Array) => {
@@ -64,4 +65,113 @@ test('a whisper is signed, delivered by each neighbour, and never relayed', asyn
   b.node.receive(a.signer.address, packet)
   assert.deepEqual(b.rec.delivered.map((d) => [...d.body]), [[6]])
   assert.equal(b.rec.sent.length, 0, 'not relayed')
+})
+
+/**
+ * A link whose handshake agreed on keys (src/crypto/link-auth.ts): a direct message for
+ * the neighbour at its other end carries the link's MAC instead of a signature, in a
+ * MAC packet that only that neighbour accepts, and that nothing relays.
+ */
+const pairAuth = (n: number) => {
+  const secret = new Uint8Array(32).fill(n)
+  const binding = Uint8Array.of(n, n)
+  return { dialler: linkAuth(secret, binding, 0), acceptor: linkAuth(secret, binding, 1) }
+}
+
+test('with link keys, a request to a neighbour and its reply carry MACs, not signatures, and both arrive', async () => {
+  const a = harness(50)
+  const b = harness(51)
+  const auth = pairAuth(1)
+  a.link(b.signer.address, auth.dialler)
+  b.link(a.signer.address, auth.acceptor)
+  const answered = a.node.request(b.signer.address, Uint8Array.of(7), 1000)
+  assert.equal(a.rec.sent.length, 1)
+  const request = decodePacket(a.rec.sent[0]!.packet)
+  assert.equal(request.type, 'mac')
+  assert.ok(!signatureOk(envelopeOf(a.rec.sent[0]!.packet)), 'no ed25519 signature in it')
+  b.node.receive(a.signer.address, a.rec.sent[0]!.packet)
+  const asked = b.rec.delivered[0]!
+  assert.deepEqual([...asked.body], [7])
+  await b.node.reply(asked, Uint8Array.of(8))
+  assert.equal(decodePacket(b.rec.sent.at(-1)!.packet).type, 'mac')
+  a.node.receive(b.signer.address, b.rec.sent.at(-1)!.packet)
+  const reply = await answered
+  assert.deepEqual([...reply.body], [8])
+  assert.deepEqual([...a.rec.warnings, ...b.rec.warnings], [])
+})
+
+test('a MAC packet with a spoiled tag: ERR_BAD_SIGNATURE, not delivered, and the sender is scored', async () => {
+  const a = harness(52)
+  const b = harness(53)
+  const auth = pairAuth(2)
+  a.link(b.signer.address, auth.dialler)
+  b.link(a.signer.address, auth.acceptor)
+  await a.node.direct(b.signer.address, Uint8Array.of(4))
+  const packet = a.rec.sent[0]!.packet.slice()
+  packet[packet.length - 1]! ^= 1
+  b.node.receive(a.signer.address, packet)
+  assert.equal(b.rec.delivered.length, 0)
+  assert.deepEqual(b.rec.misbehaved, [{ from: a.signer.address, code: 'ERR_BAD_SIGNATURE' }])
+  // The body changed instead of the tag: refused the same way.
+  const altered = a.rec.sent[0]!.packet.slice()
+  altered[altered.length - 65]! ^= 1
+  b.node.receive(a.signer.address, altered)
+  assert.equal(b.rec.delivered.length, 0)
+  assert.deepEqual(b.rec.misbehaved.map((m) => m.code), ['ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE'])
+  // The packet as sent still arrives: nothing of the forgeries stuck.
+  b.node.receive(a.signer.address, a.rec.sent[0]!.packet)
+  assert.deepEqual(b.rec.delivered.map((d) => [...d.body]), [[4]])
+})
+
+test('a MAC packet is accepted only from its origin, for us, on a link with keys: never relayed', async () => {
+  const a = harness(55)
+  const b = harness(56)
+  const c = harness(57)
+  const ab = pairAuth(3)
+  a.link(b.signer.address, ab.dialler)
+  b.link(a.signer.address, ab.acceptor)
+  await a.node.direct(b.signer.address, Uint8Array.of(5))
+  const packet = a.rec.sent[0]!.packet
+  // b passes a's packet on to c: c shares keys with b, but the origin is a.
+  const bc = pairAuth(4)
+  c.link(b.signer.address, bc.acceptor)
+  c.node.receive(b.signer.address, packet)
+  assert.equal(c.rec.delivered.length, 0)
+  assert.equal(c.rec.misbehaved[0]?.code, 'ERR_MALFORMED')
+  // A link without keys takes no MAC packet at all.
+  const d = harness(58)
+  d.link(a.signer.address)
+  d.node.receive(a.signer.address, packet)
+  assert.equal(d.rec.delivered.length, 0)
+  assert.equal(d.rec.misbehaved[0]?.code, 'ERR_MALFORMED')
+  // For someone else: not relayed, not delivered.
+  const e = harness(59)
+  e.link(a.signer.address, ab.acceptor)
+  e.link(b.signer.address)
+  e.node.receive(a.signer.address, packet)
+  assert.equal(e.rec.delivered.length, 0)
+  assert.equal(e.rec.sent.length, 0, 'not relayed')
+  assert.equal(e.rec.misbehaved[0]?.code, 'ERR_MALFORMED')
+})
+
+test('a MAC-tagged message whose link closes in flight goes on signed through another neighbour', async () => {
+  const a = harness(60)
+  const b = harness(61)
+  const c = harness(62)
+  const ab = pairAuth(5)
+  a.link(b.signer.address, ab.dialler)
+  a.link(c.signer.address)
+  await a.node.direct(b.signer.address, Uint8Array.of(9))
+  assert.equal(decodePacket(a.rec.sent[0]!.packet).type, 'mac')
+  a.rec.sent.length = 0
+  a.node.linkDown(b.signer.address, 'closed')
+  const resumed = a.rec.sent.find((s) => s.to === c.signer.address && decodePacket(s.packet).type === 'walk')
+  assert.ok(resumed, 'the walk went on to c')
+  assert.ok(signatureOk(envelopeOf(resumed.packet)), 'signed this time')
+  // c relays it (it checks the signature as any relay does) without complaint.
+  c.link(a.signer.address)
+  c.link(b.signer.address)
+  c.node.receive(a.signer.address, resumed.packet)
+  assert.deepEqual(c.rec.misbehaved, [])
+  assert.ok(c.rec.sent.some((s) => s.to === b.signer.address), 'relayed towards b')
 })
