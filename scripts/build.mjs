@@ -45,7 +45,7 @@ const INTERNAL_MEMBERS = [
   'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
   'unconfirmed', 'firstHops', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
-  'outstanding', 'nearLinks',
+  'outstanding', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

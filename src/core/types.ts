@@ -79,10 +79,10 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * tagged this way is never relayed; anything that must travel further is signed.
  */
 export interface LinkAuth {
-  /** Our 64-byte tag on the digest of a message we send on this link. */
-  tag(digest: Uint8Array): Uint8Array
-  /** Whether `tag` is the other end's tag on `digest` (compared in constant time). */
-  check(digest: Uint8Array, tag: Uint8Array): boolean
+  /** Our 64-byte tag on a message we send on this link (its canonical bytes or their digest). */
+  tag(bytes: Uint8Array): Uint8Array
+  /** Whether `tag` is the other end's tag on `bytes` (compared in constant time). */
+  check(bytes: Uint8Array, tag: Uint8Array): boolean
 }
 
 /** One side's half of a link key agreement (an ephemeral X25519 key pair). */

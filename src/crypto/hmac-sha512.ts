@@ -1,6 +1,8 @@
 /** HMAC-SHA512 for the Node entry's link keys (src/crypto/link-auth.ts). */
 
 const BLOCK_BYTES = 128
+/** Messages up to this size are hashed where the padded key already lies. */
+const IN_PLACE_BYTES = 1024
 
 /**
  * HMAC-SHA512 (RFC 2104) under a fixed key, with its padded key blocks made once:
@@ -9,7 +11,9 @@ const BLOCK_BYTES = 128
  */
 export function hmacSha512(key: Uint8Array, hash: (data: Uint8Array) => Uint8Array): (data: Uint8Array) => Uint8Array {
   if (key.length > BLOCK_BYTES) throw new RangeError('HMAC key longer than a block')
-  const inner = new Uint8Array(BLOCK_BYTES + 64)
+  // Inner block followed by room for the message (a small envelope or a digest), so a
+  // tag allocates nothing but the two hashes' outputs.
+  const inner = new Uint8Array(BLOCK_BYTES + IN_PLACE_BYTES)
   const outer = new Uint8Array(BLOCK_BYTES + 64)
   for (let i = 0; i < BLOCK_BYTES; i++) {
     const k = key[i] ?? 0
@@ -17,12 +21,14 @@ export function hmacSha512(key: Uint8Array, hash: (data: Uint8Array) => Uint8Arr
     outer[i] = k ^ 0x5c
   }
   return (data) => {
-    // The inner block holds short data (a digest) in place; longer data gets its own buffer.
-    const message = data.length <= 64 ? inner.subarray(0, BLOCK_BYTES + data.length) : new Uint8Array(BLOCK_BYTES + data.length)
-    if (message.buffer !== inner.buffer) message.set(inner.subarray(0, BLOCK_BYTES))
+    let message: Uint8Array
+    if (data.length <= IN_PLACE_BYTES) message = inner.subarray(0, BLOCK_BYTES + data.length)
+    else {
+      message = new Uint8Array(BLOCK_BYTES + data.length)
+      message.set(inner.subarray(0, BLOCK_BYTES))
+    }
     message.set(data, BLOCK_BYTES)
     outer.set(hash(message), BLOCK_BYTES)
     return hash(outer)
   }
 }
-

@@ -8,8 +8,9 @@
  * middle of a plain ws:// bridge, who sees every byte). HKDF-SHA256 over that secret,
  * salted with the link's binding (both DTLS fingerprints or both nonces), gives one
  * key per direction, so a tag can never be reflected back to its sender or carried to
- * another link. A message's tag is HMAC-SHA512 under the sender's key over the same
- * SHA-256 digest a signature would cover: 64 bytes, in the envelope's signature slot.
+ * another link. A message's tag is HMAC-SHA512 under the sender's key over the bytes a
+ * signature would cover (their SHA-256 digest above 1 KiB): 64 bytes, in the
+ * envelope's signature slot.
  *
  * Why: an ed25519 signature and its verification cost ~0.2 ms of CPU on the machine
  * we measure on (node:crypto), more than a whole raw data-channel round trip; an HMAC
@@ -56,9 +57,9 @@ export function createLinkKeys(macFor: MacFor = nobleMac): () => Promise<LinkKey
     return {
       publicKey,
       agree: async (theirs, binding, myRole) => {
-        if (theirs.length !== LINK_KEY_BYTES) throw new RangeError('X25519 key length')
         const theirKey = await subtle.importKey('raw', theirs as Uint8Array<ArrayBuffer>, { name: 'X25519' }, false, [])
-        // Rejects a small-order key (an all-zero secret): that link then fails its handshake.
+        // Rejects a key of another length, and a small-order key (an all-zero secret):
+        // that link then fails its handshake.
         const secret = new Uint8Array(
           await subtle.deriveBits({ name: 'X25519', public: theirKey } as AlgorithmIdentifier, pair.privateKey, 256),
         )
@@ -75,7 +76,7 @@ export function linkAuth(secret: Uint8Array, binding: Uint8Array, myRole: 0 | 1,
   const theirs = macOf(myRole === 0 ? 1 : 0)
   return {
     tag: mine,
-    check: (digest, tag) => tag.length === TAG_BYTES && sameBytes(theirs(digest), tag),
+    check: (bytes, tag) => tag.length === TAG_BYTES && sameBytes(theirs(bytes), tag),
   }
 }
 

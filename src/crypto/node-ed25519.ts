@@ -144,4 +144,6 @@ export function nodeSha256(bytes: Uint8Array): Uint8Array {
 /** Link keys whose MACs OpenSSL hashes (hmac-sha512.ts says why not createHmac). */
 const nodeSha512 = (data: Uint8Array): Uint8Array =>
   oneShotHash ? oneShotHash('sha512', data, 'buffer') : createHash('sha512').update(data).digest()
-const nodeLinkKeys = createLinkKeys((key) => hmacSha512(key, nodeSha512))
+/** HMAC-SHA512 under `key`, hashed by OpenSSL (exported for benchmarks and tests). */
+export const nodeMacFor = (key: Uint8Array) => hmacSha512(key, nodeSha512)
+const nodeLinkKeys = createLinkKeys(nodeMacFor)

@@ -111,9 +111,8 @@ export function encodeHelloBody(body: HelloBody): Uint8Array {
     throw new PeerweaveError('ERR_INVALID_ARG', 'public key must be 32 bytes')
   const meta = encodeMetadata(body.metadata)
   const url = encoder.encode(checkBridgeUrl(body.bridgeUrl) ?? '')
+  // Our own key (WebCrypto's raw export, 32 bytes) or none.
   const linkKey = body.linkKey ?? new Uint8Array(0)
-  if (linkKey.length !== 0 && linkKey.length !== LINK_KEY_BYTES)
-    throw new PeerweaveError('ERR_INVALID_ARG', 'link key length')
   const out = new Uint8Array(1 + PUBLIC_KEY_BYTES + 2 + meta.length + 2 + url.length + 1 + linkKey.length)
   const view = new DataView(out.buffer)
   out[0] = HELLO_VERSION

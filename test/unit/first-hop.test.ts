@@ -175,3 +175,40 @@ test('a MAC-tagged message whose link closes in flight goes on signed through an
   assert.deepEqual(c.rec.misbehaved, [])
   assert.ok(c.rec.sent.some((s) => s.to === b.signer.address), 'relayed towards b')
 })
+
+test('a large message to a neighbour (its MAC over the SHA-256 of its bytes): delivered intact, refused when altered', async () => {
+  const a = harness(63)
+  const b = harness(64)
+  const auth = pairAuth(6)
+  a.link(b.signer.address, auth.dialler)
+  b.link(a.signer.address, auth.acceptor)
+  const body = new Uint8Array(4096).map((_, i) => i & 0xff)
+  await a.node.direct(b.signer.address, body)
+  const packet = a.rec.sent[0]!.packet
+  assert.equal(decodePacket(packet).type, 'mac')
+  const altered = packet.slice()
+  altered[100]! ^= 1
+  b.node.receive(a.signer.address, altered)
+  assert.deepEqual(b.rec.misbehaved.map((m) => m.code), ['ERR_BAD_SIGNATURE'])
+  b.node.receive(a.signer.address, packet)
+  assert.deepEqual(b.rec.delivered.map((d) => d.body), [body])
+})
+
+test('with an asynchronous signer (WebCrypto), a tagged walk whose link closed is signed first, then goes on', async () => {
+  const a = harness(65)
+  const b = harness(66)
+  const c = harness(67)
+  const syncSign = a.signer.sign
+  a.signer.sign = (m) => Promise.resolve(syncSign(m))
+  a.link(b.signer.address, pairAuth(7).dialler)
+  a.link(c.signer.address)
+  await a.node.direct(b.signer.address, Uint8Array.of(10))
+  a.rec.sent.length = 0
+  a.node.linkDown(b.signer.address, 'closed')
+  assert.equal(a.rec.sent.filter((s) => decodePacket(s.packet).type === 'walk').length, 0, 'nothing unsigned left')
+  await new Promise((resolve) => setImmediate(resolve))
+  const resumed = a.rec.sent.find((s) => s.to === c.signer.address && decodePacket(s.packet).type === 'walk')
+  assert.ok(resumed, 'the walk went on to c once signed')
+  assert.ok(signatureOk(envelopeOf(resumed.packet)))
+  assert.deepEqual(a.rec.warnings, [])
+})
