@@ -45,7 +45,10 @@ const INTERNAL_MEMBERS = [
   'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
   'unconfirmed', 'firstHops', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
-  'outstanding', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree',
+  'outstanding', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
+  'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
+  'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
+  'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

@@ -526,6 +526,11 @@ export class Swarm extends EventEmitter {
   /** The core wants more peers: trackers (via wanted), bootstrap bridges, and stored bridges it forgot. */
   private discover(_count: number, why: 'needy' | 'shuffle'): void {
     this.updateWanted()
+    // A shuffle wants one link more than the target: one offer to the trackers, which
+    // hand it to a random peer (a full one makes room, as for a needy one). Without this
+    // a peer at its target told the trackers it wanted none, and its shuffles did
+    // nothing there. The next link change sets the count back.
+    if (why === 'shuffle') this.tracker?.setWanted(Math.max(1, this.node.wantedLinks()))
     for (const e of this.book.entries())
       if (e.bridgeUrl && !this.peerInfo.has(e.address) && !this.node.known.get(e.address)) this.node.learn(e.address, e.bridgeUrl)
     if (this.node.wantedLinks() > 0 || why === 'shuffle')

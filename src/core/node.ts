@@ -188,6 +188,8 @@ const NEAR_REFUSED_BACKOFF_MS = 30_000
  * peers estimated about 850.
  */
 const SHUFFLE_SWARM_SIZE = 64
+/** An isolated part (isolated()) shuffles at most once per this many tracker intervals. */
+const ISLAND_RETRY_INTERVALS = 2
 /**
  * How long a relay keeps a direct message's walk state (for BACK, ACK and retries).
  * A walk is over in seconds, and its origin gives up after DIRECT_CONFIRM_MS; late
@@ -238,6 +240,9 @@ export class MeshNode {
   private pexSkip: string | null | undefined = undefined
   private knownDirty = true
   private lastDiscoverAt = Number.NEGATIVE_INFINITY
+  private trackerSwarmSize = 0
+  /** Since when isolated() has held (undefined: it does not). */
+  private islandSince: number | undefined
   private lastImproveAt = Number.NEGATIVE_INFINITY
   /** Long-link dials that replace a redundant link once they open. */
   private readonly improving = new Set<string>()
@@ -311,6 +316,32 @@ export class MeshNode {
 
   neighbour(address: Address): Neighbour | undefined {
     return this.neighbours.get(address)
+  }
+
+  /** What the trackers last said: peers in the swarm, us included (0: unknown). */
+  swarmSizeHint(peers: number): void {
+    this.trackerSwarmSize = peers
+  }
+
+  /**
+   * We are in a part of the mesh we can see whole, and it is smaller than the swarm the
+   * trackers count. "Whole": every peer two hops behind a neighbour is itself a neighbour
+   * or a neighbour's neighbour, so no peer of this part lies beyond what pex shows us (a
+   * triangle, a star, a small clique). A larger connected mesh never looks whole from
+   * anywhere in it, so this never fires there; a tracker still counting a peer that left
+   * costs at most a shuffle per ISLAND_RETRY_INTERVALS tracker intervals.
+   */
+  private isolated(): boolean {
+    const swarm = this.trackerSwarmSize
+    if (swarm <= this.neighbours.size + 1 || this.pending.size > 0) return false
+    const part = new Set<string>([this.address])
+    for (const n of this.neighbours.values()) {
+      part.add(n.address)
+      for (const k of n.view) part.add(k.hex)
+    }
+    if (part.size >= swarm) return false
+    for (const n of this.neighbours.values()) for (const k of n.farView) if (!part.has(k.hex)) return false
+    return true
   }
 
   /** How many more links the node wants (what trackers should be asked for). */
@@ -1297,6 +1328,15 @@ export class MeshNode {
     if (this.slotsUsed < this.targetDegree && now - this.lastDiscoverAt >= o.trackerIntervalMs) {
       this.lastDiscoverAt = now
       this.io.discover(this.wantedLinks(), 'needy')
+    } else if (!this.isolated()) this.islandSince = undefined
+    else if (this.islandSince === undefined) this.islandSince = now
+    else if (now - this.islandSince >= o.trackerIntervalMs && now - this.lastDiscoverAt >= ISLAND_RETRY_INTERVALS * o.trackerIntervalMs) {
+      // At target degree, for a while, in a part we can see whole that is smaller than the
+      // swarm the trackers count: nothing else would join it to the rest before a shuffle
+      // (minutes away), so shuffle now. (Six peers with maxPeers 3 sometimes settle as two
+      // triangles.) "For a while": pex has had time to show the part as it is.
+      this.lastDiscoverAt = now
+      this.io.discover(1, 'shuffle')
     }
     let outbound = 0
     for (const p of this.pending.values()) if (p.direction === 'out') outbound++

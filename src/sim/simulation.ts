@@ -27,6 +27,11 @@ export class Simulation {
   readonly rng: SeededRng
   readonly net: Network
   readonly crypto: CryptoSuite
+  /**
+   * Splits the simulated tracker (tests of partitions): it introduces `other` to `asker`
+   * only when this says so. Absent: anyone to anyone.
+   */
+  trackerFilter: ((asker: string, other: string) => boolean) | undefined
   /** One key object per address for the whole simulated swarm (NodeIO.sharedKey). */
   private readonly keys = new Map<string, AddrKey>()
 
@@ -110,7 +115,13 @@ export class Simulation {
   private trackerIntroduce(me: MeshNode, count: number, reason: 'needy' | 'shuffle'): void {
     const net = this.net
     const want = Math.min(count, net.options.trackerPeers)
-    const picks = net.randomLive(want, (a) => a === me.address || me.neighbour(a) !== undefined)
+    // Like a tracker's answer to an announce, this tells the asker how big the swarm is.
+    me.swarmSizeHint(net.live.length)
+    const filter = this.trackerFilter
+    const picks = net.randomLive(
+      want,
+      (a) => a === me.address || me.neighbour(a) !== undefined || (filter !== undefined && !filter(me.address, a)),
+    )
     for (const other of picks) {
       me.learn(other)
       const r = me.degree < me.lowDegree ? 'needy' : reason

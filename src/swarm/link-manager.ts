@@ -207,7 +207,9 @@ export class LinkManager {
 
   /** A tracker replied to an announce and counts `swarmSize` peers, us included (see announce-retry.ts). */
   trackerUpdate(trackerUrl: string, swarmSize: number): void {
-    if (!this.closed && this.rtc && this.tracker) this.retry.update(trackerUrl, swarmSize)
+    if (this.closed || !this.rtc || !this.tracker) return
+    this.retry.update(trackerUrl, swarmSize)
+    this.host.node().swarmSizeHint(swarmSize)
   }
 
   /** Someone answered one of our tracker offers. */

@@ -366,3 +366,28 @@ describe('direct messages under churn are never lost silently (80 peers, one lea
     assert.ok([...sent.values()].every((t) => t.got <= 1), 'no message delivered twice')
   })
 })
+
+describe('islands', () => {
+  test('two parts that settled apart (a split tracker) join once the tracker counts the whole swarm', async () => {
+    // maxPeers 2: each part of three settles as a triangle, every peer full and at its
+    // target, so nothing but a shuffle (minutes away) would ever reach across.
+    const sim = new Simulation({ seed: 7, signatures: false, node: { maxPeers: 2 }, network: {} })
+    const nodes = Array.from({ length: 6 }, () => sim.join())
+    const group = new Map(nodes.map((n, i) => [n.address, i < 3 ? 0 : 1]))
+    sim.trackerFilter = (asker, other) => group.get(asker) === group.get(other)
+    await sim.net.runUntil(sim.now + 20_000)
+    assert.equal(components(liveAdjacency(sim.net)), 2, 'two parts while the tracker is split')
+    assert.ok(nodes.every((n) => n.degree === 2))
+    // Each part's tracker counted only its own three so far: now it counts all six.
+    sim.trackerFilter = undefined
+    for (const n of nodes) n.swarmSizeHint(6)
+    const healedBy = sim.now + 30_000
+    while (!isConnected(liveAdjacency(sim.net)) && sim.now < healedBy) await sim.net.runUntil(sim.now + 500)
+    assert.ok(isConnected(liveAdjacency(sim.net)), 'one mesh within 30 s')
+    // Whole, the mesh no longer looks like an island from anywhere: the shuffles stop.
+    const changes = sim.net.linkChanges
+    await sim.net.runUntil(sim.now + 60_000)
+    assert.ok(isConnected(liveAdjacency(sim.net)))
+    assert.ok(sim.net.linkChanges - changes <= 4, `settled (${sim.net.linkChanges - changes} link changes in 60 s)`)
+  })
+})
