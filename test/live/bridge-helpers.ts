@@ -1,5 +1,6 @@
 import type { PeerweaveError } from '../../src/core/errors.js'
 import { type Message, Swarm, type SwarmOptions } from '../../src/node.js'
+import './native-exit.js'
 
 /** Node peers that link over WebSocket bridges only (no trackers), closed by `closeAll`. */
 export class BridgeNet {

@@ -17,12 +17,8 @@ import { nextMessage, nextWarning } from './bridge-helpers.js'
  * both sides), and the peers stay up and talk once they meet honestly.
  */
 
-// Mallory's WebRTC legs, torn down in every state of negotiation, sometimes make
-// @roamhq/wrtc 0.10 crash (SIGSEGV/SIGABRT) in its native cleanup when Node exits
-// normally, after every test here has passed (2 runs in 6; WonderInventions/node-webrtc
-// issues 7 and 35). Exiting from beforeExit skips that cleanup: 10 runs in 10 then
-// passed. The exit code (1 when a test failed) is kept.
-process.once('beforeExit', (code) => process.exit(code))
+// Mallory's WebRTC legs, torn down in every state of negotiation, made @roamhq/wrtc crash in
+// its native cleanup at exit 2 runs in 6: native-exit.ts (via bridge-helpers.ts) skips it.
 
 interface Mitm {
   url: string

@@ -1,5 +1,6 @@
 import { PeerweaveError } from '../../src/core/errors.js'
 import type { Link } from '../../src/transport/link.js'
+import './native-exit.js'
 
 /** Resolve with the next `n` messages a link delivers. */
 export function nextMessages(link: Link, n: number): Promise<Uint8Array[]> {

@@ -1,5 +1,6 @@
 import { type LocalTracker, startTracker } from '../../src/tracker-server.js'
 import { Swarm, type SwarmOptions } from '../../src/node.js'
+import './native-exit.js'
 
 /** Swarms on one local tracker (loopback only, iceServers: []), closed by `closeAll`. */
 export class Testbed {
