@@ -243,6 +243,7 @@ export class MeshNode {
   private trackerSwarmSize = 0
   /** Since when isolated() has held (undefined: it does not). */
   private islandSince: number | undefined
+  private islandCheckedAt = Number.NEGATIVE_INFINITY
   private lastImproveAt = Number.NEGATIVE_INFINITY
   /** Long-link dials that replace a redundant link once they open. */
   private readonly improving = new Set<string>()
@@ -342,6 +343,26 @@ export class MeshNode {
     if (part.size >= swarm) return false
     for (const n of this.neighbours.values()) for (const k of n.farView) if (!part.has(k.hex)) return false
     return true
+  }
+
+  /**
+   * At target degree, for a tracker interval, in a part we can see whole that is smaller
+   * than the swarm the trackers count: nothing else would join it to the rest before a
+   * shuffle (minutes away), so it is time for one. (Six peers with maxPeers 3 sometimes
+   * settle as two triangles.) "For a tracker interval": pex has had time to show the
+   * part as it is. Looked at once per tracker interval: the check builds a set of the
+   * part, 2% of a simulated broadcast phase when it ran every rebalance.
+   */
+  private islandShuffleDue(now: number): boolean {
+    const interval = this.options.trackerIntervalMs
+    if (now - this.islandCheckedAt < interval) return false
+    this.islandCheckedAt = now
+    if (!this.isolated()) {
+      this.islandSince = undefined
+      return false
+    }
+    this.islandSince ??= now
+    return now - this.islandSince >= interval && now - this.lastDiscoverAt >= ISLAND_RETRY_INTERVALS * interval
   }
 
   /** How many more links the node wants (what trackers should be asked for). */
@@ -538,7 +559,16 @@ export class MeshNode {
           this.sendPacket(target, { type: 'mac', hops: 1, envelope: encoded })
           if (!walk.signal) this.inFlight(target, idHex, budget - 1)
         } else {
-          this.firstHops(idHex, walk, target, budget)
+          // Parallel first hops share the budget; what a copy brings back is spent again.
+          // A message for a neighbour goes to it alone.
+          const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+          const share = Math.floor(budget / fanout)
+          for (let i = 0; i < fanout; i++) {
+            walk.budget = share
+            if (!this.forward(idHex, walk)) break
+          }
+          walk.budget = 0
+          if (walk.outstanding === 0) this.step(idHex, walk)
         }
         // Application data is confirmed by its target's ack; without one, say so (a request
         // has its own timeout, and link signals their link's).
@@ -547,20 +577,6 @@ export class MeshNode {
       },
       () => this.neighbours.get(target)?.auth,
     )
-  }
-
-  /** Send a new walk of ours to its first hop(s). */
-  private firstHops(idHex: string, walk: Walk, target: Address, budget: number): void {
-    // Parallel first hops share the budget; what a copy brings back is spent again.
-    // A message for a neighbour goes to it alone.
-    const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
-    const share = Math.floor(budget / fanout)
-    for (let i = 0; i < fanout; i++) {
-      walk.budget = share
-      if (!this.forward(idHex, walk)) break
-    }
-    walk.budget = 0
-    if (walk.outstanding === 0) this.step(idHex, walk)
   }
 
   /** No ack for a direct message we sent, and its walk has not ended either way: it is lost. */
@@ -1328,13 +1344,7 @@ export class MeshNode {
     if (this.slotsUsed < this.targetDegree && now - this.lastDiscoverAt >= o.trackerIntervalMs) {
       this.lastDiscoverAt = now
       this.io.discover(this.wantedLinks(), 'needy')
-    } else if (!this.isolated()) this.islandSince = undefined
-    else if (this.islandSince === undefined) this.islandSince = now
-    else if (now - this.islandSince >= o.trackerIntervalMs && now - this.lastDiscoverAt >= ISLAND_RETRY_INTERVALS * o.trackerIntervalMs) {
-      // At target degree, for a while, in a part we can see whole that is smaller than the
-      // swarm the trackers count: nothing else would join it to the rest before a shuffle
-      // (minutes away), so shuffle now. (Six peers with maxPeers 3 sometimes settle as two
-      // triangles.) "For a while": pex has had time to show the part as it is.
+    } else if (this.islandShuffleDue(now)) {
       this.lastDiscoverAt = now
       this.io.discover(1, 'shuffle')
     }

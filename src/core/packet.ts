@@ -219,6 +219,7 @@ export function decodePacket(bytes: Uint8Array): Packet {
     case 'msg':
       return { type, hops: r.u8(), envelope: r.rest() }
     case 'mac':
+      // Always one hop (the byte keeps the msg layout, for packet headroom); canonical, so exactly 1.
       if (r.u8() !== 1) throw malformed('packet: MAC hops')
       return { type, hops: 1, envelope: r.rest() }
     case 'walk':

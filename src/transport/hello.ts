@@ -198,8 +198,8 @@ export function decodeHello(message: Uint8Array): Hello {
   need(urlLen + 1)
   const urlBytes = message.subarray(at, at + urlLen)
   at += urlLen
+  // Any other length than 32 fails the key agreement (WebCrypto refuses it): ERR_HANDSHAKE.
   const keyLen = message[at++]!
-  if (keyLen !== 0 && keyLen !== LINK_KEY_BYTES) throw malformedHello('HELLO link key length')
   need(keyLen + SIGNATURE_BYTES)
   const linkKey = keyLen === 0 ? undefined : message.slice(at, at + keyLen)
   at += keyLen
