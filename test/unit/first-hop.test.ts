@@ -39,19 +39,6 @@ test('a direct message to a neighbour goes to it alone, signed, and is delivered
   assert.deepEqual(b.rec.warnings, [])
 })
 
-test('the same message with its signature spoiled, straight from its origin: ERR_BAD_SIGNATURE, not delivered', async () => {
-  const a = harness(34)
-  const b = harness(35)
-  a.link(b.signer.address)
-  b.link(a.signer.address)
-  await a.node.direct(b.signer.address, Uint8Array.of(4))
-  const packet = a.rec.sent[0]!.packet.slice()
-  packet[packet.length - 1]! ^= 1
-  b.node.receive(a.signer.address, packet)
-  assert.equal(b.rec.delivered.length, 0)
-  assert.deepEqual(b.rec.misbehaved, [{ from: a.signer.address, code: 'ERR_BAD_SIGNATURE' }])
-})
-
 test('a whisper is signed, delivered by each neighbour, and never relayed', async () => {
   const a = harness(40)
   const b = harness(41)
@@ -78,12 +65,18 @@ const pairAuth = (n: number) => {
   return { dialler: linkAuth(secret, binding, 0), acceptor: linkAuth(secret, binding, 1) }
 }
 
-test('with link keys, a request to a neighbour and its reply carry MACs, not signatures, and both arrive', async () => {
-  const a = harness(50)
-  const b = harness(51)
-  const auth = pairAuth(1)
+/** Two harnessed nodes linked to each other over a link with keys. */
+const keyedPair = (seed: number) => {
+  const a = harness(seed)
+  const b = harness(seed + 1)
+  const auth = pairAuth(seed)
   a.link(b.signer.address, auth.dialler)
   b.link(a.signer.address, auth.acceptor)
+  return { a, b, auth }
+}
+
+test('with link keys, a request to a neighbour and its reply carry MACs, not signatures, and both arrive', async () => {
+  const { a, b } = keyedPair(50)
   const answered = a.node.request(b.signer.address, Uint8Array.of(7), 1000)
   assert.equal(a.rec.sent.length, 1)
   const request = decodePacket(a.rec.sent[0]!.packet)
@@ -100,36 +93,45 @@ test('with link keys, a request to a neighbour and its reply carry MACs, not sig
   assert.deepEqual([...a.rec.warnings, ...b.rec.warnings], [])
 })
 
-test('a MAC packet with a spoiled tag: ERR_BAD_SIGNATURE, not delivered, and the sender is scored', async () => {
-  const a = harness(52)
-  const b = harness(53)
-  const auth = pairAuth(2)
-  a.link(b.signer.address, auth.dialler)
-  b.link(a.signer.address, auth.acceptor)
+/** Two nodes linked without keys: every message between them is signed. */
+const plainPair = (seed: number) => {
+  const a = harness(seed)
+  const b = harness(seed + 1)
+  a.link(b.signer.address)
+  b.link(a.signer.address)
+  return { a, b }
+}
+
+for (const [what, pair, seed] of [
+  ['its signature', plainPair, 34],
+  ['its link MAC', keyedPair, 52],
+] as const)
+  test(`a message straight from its origin with ${what} spoiled: ERR_BAD_SIGNATURE, not delivered, the sender scored`, async () => {
+    const { a, b } = pair(seed)
+    await a.node.direct(b.signer.address, Uint8Array.of(4))
+    const packet = a.rec.sent[0]!.packet.slice()
+    packet[packet.length - 1]! ^= 1
+    b.node.receive(a.signer.address, packet)
+    assert.equal(b.rec.delivered.length, 0)
+    assert.deepEqual(b.rec.misbehaved, [{ from: a.signer.address, code: 'ERR_BAD_SIGNATURE' }])
+  })
+
+test('a MAC packet with its body changed: ERR_BAD_SIGNATURE; the packet as sent still arrives', async () => {
+  const { a, b } = keyedPair(52)
   await a.node.direct(b.signer.address, Uint8Array.of(4))
-  const packet = a.rec.sent[0]!.packet.slice()
-  packet[packet.length - 1]! ^= 1
-  b.node.receive(a.signer.address, packet)
-  assert.equal(b.rec.delivered.length, 0)
-  assert.deepEqual(b.rec.misbehaved, [{ from: a.signer.address, code: 'ERR_BAD_SIGNATURE' }])
-  // The body changed instead of the tag: refused the same way.
   const altered = a.rec.sent[0]!.packet.slice()
   altered[altered.length - 65]! ^= 1
   b.node.receive(a.signer.address, altered)
   assert.equal(b.rec.delivered.length, 0)
-  assert.deepEqual(b.rec.misbehaved.map((m) => m.code), ['ERR_BAD_SIGNATURE', 'ERR_BAD_SIGNATURE'])
-  // The packet as sent still arrives: nothing of the forgeries stuck.
+  assert.deepEqual(b.rec.misbehaved.map((m) => m.code), ['ERR_BAD_SIGNATURE'])
+  // The packet as sent still arrives: nothing of the forgery stuck.
   b.node.receive(a.signer.address, a.rec.sent[0]!.packet)
   assert.deepEqual(b.rec.delivered.map((d) => [...d.body]), [[4]])
 })
 
 test('a MAC packet is accepted only from its origin, for us, on a link with keys: never relayed', async () => {
-  const a = harness(55)
-  const b = harness(56)
+  const { a, b, auth: ab } = keyedPair(55)
   const c = harness(57)
-  const ab = pairAuth(3)
-  a.link(b.signer.address, ab.dialler)
-  b.link(a.signer.address, ab.acceptor)
   await a.node.direct(b.signer.address, Uint8Array.of(5))
   const packet = a.rec.sent[0]!.packet
   // b passes a's packet on to c: c shares keys with b, but the origin is a.
@@ -177,11 +179,7 @@ test('a MAC-tagged message whose link closes in flight goes on signed through an
 })
 
 test('a large message to a neighbour (its MAC over the SHA-256 of its bytes): delivered intact, refused when altered', async () => {
-  const a = harness(63)
-  const b = harness(64)
-  const auth = pairAuth(6)
-  a.link(b.signer.address, auth.dialler)
-  b.link(a.signer.address, auth.acceptor)
+  const { a, b } = keyedPair(63)
   const body = new Uint8Array(4096).map((_, i) => i & 0xff)
   await a.node.direct(b.signer.address, body)
   const packet = a.rec.sent[0]!.packet
