@@ -550,10 +550,12 @@ export class MeshNode {
           opts.purpose === 'signal' && !this.sparse
             ? SIGNAL_WALK_BUDGET
             : this.options.directWalkBudget
-        if (tagged) {
+        // Tagged for a link that is gone now (an asynchronous hash or seal took a while):
+        // routed like any other, signed first (forward).
+        walk.linkTagged = tagged !== undefined
+        if (tagged && this.neighbours.get(target)?.auth === tagged) {
           // For the neighbour at the end of the link whose MAC it carries: that link alone.
           // Should the link close with it in flight, the walk resumes signed (forward).
-          walk.linkTagged = true
           walk.tried.push(target)
           walk.outstanding++
           this.sendPacket(target, { type: 'mac', hops: 1, envelope: encoded })
@@ -698,8 +700,8 @@ export class MeshNode {
           signature: encoded.subarray(end),
         }
         // A message for a neighbour whose link agreed on keys carries that link's MAC
-        // (chosen once the digest is ready, so the link it names is the link it goes on);
-        // everything else is signed, whether or not a relay will carry it.
+        // (direct() checks that link is still there when it sends); everything else is
+        // signed, whether or not a relay will carry it.
         const tagged = linkFor?.()
         let done: void | Promise<void>
         if (tagged) {

@@ -5,7 +5,7 @@ import { ed25519 } from '@noble/curves/ed25519.js'
 import { decodeEnvelope, signedBytesOfEncoded, signingInput } from '../../src/core/envelope.js'
 import { decodePacket } from '../../src/core/packet.js'
 import { linkAuth } from '../../src/crypto/link-auth.js'
-import { harness } from '../fuzz/node-harness.js'
+import { harness, syncCrypto } from '../fuzz/node-harness.js'
 
 /**
  * Every message leaves signed, also a direct message for a neighbour and a whisper,
@@ -209,4 +209,24 @@ test('with an asynchronous signer (WebCrypto), a tagged walk whose link closed i
   assert.ok(resumed, 'the walk went on to c once signed')
   assert.ok(signatureOk(envelopeOf(resumed.packet)))
   assert.deepEqual(a.rec.warnings, [])
+})
+
+test('tagged for a link that closed while its hash was computed: it goes on signed through another neighbour', async () => {
+  const sync = syncCrypto()
+  const slowHash = { ...sync, sha256: (bytes: Uint8Array) => Promise.resolve(sync.sha256(bytes) as Uint8Array) }
+  const a = harness(70, { crypto: slowHash })
+  const b = harness(71)
+  const c = harness(72)
+  a.link(b.signer.address, pairAuth(8).dialler)
+  a.link(c.signer.address)
+  // Over 1 KiB, so its MAC waits for the (here asynchronous) SHA-256 of its bytes.
+  const sent = a.node.direct(b.signer.address, new Uint8Array(2048).fill(11))
+  a.node.linkDown(b.signer.address, 'closed')
+  await sent
+  await new Promise((resolve) => setImmediate(resolve))
+  const messages = a.rec.sent.filter((s) => ['mac', 'walk'].includes(decodePacket(s.packet).type))
+  assert.equal(messages.length, 1)
+  assert.equal(messages[0]!.to, c.signer.address)
+  assert.equal(decodePacket(messages[0]!.packet).type, 'walk')
+  assert.ok(signatureOk(envelopeOf(messages[0]!.packet)), 'signed, not tagged for the closed link')
 })
