@@ -23,6 +23,7 @@ import {
   MAX_SDP_CHARS,
   toBinaryString,
 } from './tracker-protocol.js'
+import { jitter } from './backoff.js'
 import type { OfferInput, TrackerClientEvents } from './tracker-events.js'
 import { type ClientConfig, resolveOptions, type TrackerClientOptions } from './tracker-options.js'
 
@@ -31,6 +32,9 @@ export type { TrackerClientOptions } from './tracker-options.js'
 
 /** Most offers we remember as awaiting an answer; the oldest are forgotten first. */
 export const MAX_PENDING_OFFERS = 1024
+
+/** After the node stops wanting peers, its next announce (no offers) comes this soon, not after fullIntervalMs. */
+const SETTLED_RECOUNT_MS = 5000
 
 /**
  * Create a random offer id (20 bytes, as 40 hex chars).
@@ -190,8 +194,11 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     const before = this.wanted
     this.wanted = n
     if ((before === 0) === (n === 0)) return
-    // The announce cadence depends on whether we want peers: re-arm every timer.
-    for (const conn of this.connections.values()) conn.schedule(askNow && n > 0 ? 0 : undefined)
+    // The announce cadence depends on whether we want peers: re-arm every timer. Just
+    // satisfied, announce once more soon (no offers) for a count of the swarm as it settled:
+    // the mesh compares it with the part it can see to notice it was left on an island.
+    for (const conn of this.connections.values())
+      conn.schedule(askNow && n > 0 ? 0 : n === 0 ? jitter(SETTLED_RECOUNT_MS, this.config.settings.random) : undefined)
   }
 
   private remember(offerId: string, url: string): void {

@@ -220,9 +220,16 @@ test('re-announces are jittered, ask for offers only while wanted, and respect t
     assert.ok(periodic.length >= 3 && periodic.every((ms) => ms >= 32 && ms <= 48), `${periodic}`)
     assert.ok(new Set(periodic).size > 1, 'the period is jittered')
 
-    a.setWanted(0) // mesh full: the next announce waits the full interval, capped by the tracker's 10 s
+    // Mesh full: one more announce soon (a count of the swarm as it settled, no offers), then
+    // the full interval, capped by the tracker's 10 s.
+    a.setWanted(0)
+    const recount = delays.at(-1)!
+    assert.ok(recount >= 4_000 && recount <= 6_000, `${recount}`)
+    const armed = delays.length
+    while (delays.length === armed) await waitFor(a, 'update') // the recount's answer re-arms the timer
     const fullDelay = delays.at(-1)!
     assert.ok(fullDelay >= 8_000 && fullDelay <= 12_000, `${fullDelay}`)
+    assert.ok(!asked.includes(0), 'no offers asked while full')
 
     const asking = waitFor<[string, number]>(a, 'wantOffers')
     a.setWanted(1) // a link dropped: ask for offers at once, not after the full interval
