@@ -229,7 +229,7 @@ test('re-announces are jittered, ask for offers only while wanted, and respect t
     while (delays.length === armed) await waitFor(a, 'update') // the recount's answer re-arms the timer
     const fullDelay = delays.at(-1)!
     assert.ok(fullDelay >= 8_000 && fullDelay <= 12_000, `${fullDelay}`)
-    assert.ok(!asked.includes(0), 'no offers asked while full')
+    assert.ok(!(asked as number[]).includes(0), 'no offers asked while full')
 
     const asking = waitFor<[string, number]>(a, 'wantOffers')
     a.setWanted(1) // a link dropped: ask for offers at once, not after the full interval
