@@ -199,9 +199,11 @@ test('re-announces are jittered, ask for offers only while wanted, and respect t
   // The server tells websocket clients interval = its own interval / 5: 10 s here.
   const tracker = await startTracker(0, { interval: 50_000 })
   const delays: number[] = []
+  let armed: (() => void) | undefined
   const timers = {
     setTimeout: (fn: () => void, ms: number) => {
       delays.push(ms)
+      armed?.()
       return setTimeout(fn, ms)
     },
     clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -225,8 +227,15 @@ test('re-announces are jittered, ask for offers only while wanted, and respect t
     a.setWanted(0)
     const recount = delays.at(-1)!
     assert.ok(recount >= 4_000 && recount <= 6_000, `${recount}`)
-    const armed = delays.length
-    while (delays.length === armed) await waitFor(a, 'update') // the recount's answer re-arms the timer
+    // The recount fires and re-arms the timer (a guard fails the test if it never does).
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error('the recount never re-armed the announce timer')), 10_000)
+      armed = () => {
+        clearTimeout(guard)
+        armed = undefined
+        resolve()
+      }
+    })
     const fullDelay = delays.at(-1)!
     assert.ok(fullDelay >= 8_000 && fullDelay <= 12_000, `${fullDelay}`)
     assert.ok(!(asked as number[]).includes(0), 'no offers asked while full')

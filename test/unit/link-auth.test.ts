@@ -77,8 +77,12 @@ test('a third party that swapped in its own key agrees with nobody', async () =>
   assert.ok(!b.check(new Uint8Array(32), a.tag(new Uint8Array(32))))
 })
 
-test('a small-order key gives no shared secret: agree rejects', async () => {
-  const offer = (await createLinkKeys()())!
+for (const [name, keys] of [
+  ['WebCrypto', createLinkKeys()],
+  ['node:crypto', createNodeCryptoSuite().linkKeys!],
+] as const)
+test(`a small-order key gives no shared secret (${name}): agree rejects`, async () => {
+  const offer = (await keys())!
   await assert.rejects(offer.agree(new Uint8Array(32), new Uint8Array(64), 0))
   await assert.rejects(offer.agree(new Uint8Array(31).fill(9), new Uint8Array(64), 0))
 })
@@ -125,4 +129,15 @@ test('a HELLO link key of another length than 32 bytes fails the key agreement',
   )
   assert.equal(short.linkKey?.length, 16)
   await assert.rejects(offer.agree(short.linkKey!, new Uint8Array(64), 0))
+})
+
+test('a browser (WebCrypto X25519) and a Node peer (node:crypto X25519) agree on the same link keys', async () => {
+  const browser = (await createLinkKeys()())!
+  const node = (await createNodeCryptoSuite().linkKeys!())!
+  const binding = new Uint8Array(64).fill(4)
+  const b = await browser.agree(node.publicKey, binding, 0)
+  const n = await node.agree(browser.publicKey, binding, 1)
+  const digest = new Uint8Array(32).fill(6)
+  assert.ok(n.check(digest, b.tag(digest)))
+  assert.ok(b.check(digest, n.tag(digest)))
 })
