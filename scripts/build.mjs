@@ -49,7 +49,8 @@ const INTERNAL_MEMBERS = [
   'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
   'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
-  'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted',
+  'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
+  'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

@@ -23,7 +23,6 @@ import {
   MAX_SDP_CHARS,
   toBinaryString,
 } from './tracker-protocol.js'
-import { jitter } from './backoff.js'
 import type { OfferInput, TrackerClientEvents } from './tracker-events.js'
 import { type ClientConfig, resolveOptions, type TrackerClientOptions } from './tracker-options.js'
 
@@ -33,7 +32,10 @@ export type { TrackerClientOptions } from './tracker-options.js'
 /** Most offers we remember as awaiting an answer; the oldest are forgotten first. */
 export const MAX_PENDING_OFFERS = 1024
 
-/** After the node stops wanting peers, its next announce (no offers) comes this soon, not after fullIntervalMs. */
+/**
+ * After the node stops wanting peers, its next announce (no offers) comes this soon, not
+ * after fullIntervalMs. Not jittered: peers reach their targets at scattered moments anyway.
+ */
 const SETTLED_RECOUNT_MS = 5000
 
 /**
@@ -198,7 +200,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     // satisfied, announce once more soon (no offers) for a count of the swarm as it settled:
     // the mesh compares it with the part it can see to notice it was left on an island.
     for (const conn of this.connections.values())
-      conn.schedule(askNow && n > 0 ? 0 : n === 0 ? jitter(SETTLED_RECOUNT_MS, this.config.settings.random) : undefined)
+      conn.schedule(askNow && n > 0 ? 0 : n === 0 ? SETTLED_RECOUNT_MS : undefined)
   }
 
   private remember(offerId: string, url: string): void {
