@@ -43,7 +43,7 @@ const INTERNAL_MEMBERS = [
   'feedBytes', 'updateWanted', 'wantReason', 'startedSent', 'storeSync', 'sealThen', 'scoreOf',
   'needLinks', 'linkOpened', 'openedAt', 'aliveAt', 'reschedule', 'scheduler', 'dialReasons',
   'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
-  'unconfirmed', 'firstHops', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
+  'unconfirmed', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
   'outstanding', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
   'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',

@@ -17,16 +17,18 @@
  * costs a few µs. A MAC proves the message to its one receiver only, so a tagged
  * message is never relayed (src/core/node.ts): what must travel further is signed.
  *
- * WebCrypto X25519 (Node 20, Chrome 133+, Firefox 130+, Safari 17+) agrees the keys;
- * where it is missing, `linkKeys` gives undefined, the HELLO offers no key, and that
- * link's messages are all signed, as before.
+ * In browsers WebCrypto X25519 (Chrome 133+, Firefox 130+, Safari 17+) agrees the keys
+ * (`createLinkKeys`); where it is missing, `linkKeys` gives undefined, the HELLO offers no
+ * key, and that link's messages are all signed, as before. The Node entry agrees them with
+ * node:crypto instead (node-ed25519.ts says why) and MACs with OpenSSL's SHA-512.
  */
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 import type { LinkAuth, LinkKeyOffer } from '../core/types.js'
 import { hkdfSha256 } from './hkdf.js'
+import { sameBytes } from './same-bytes.js'
 
-/** HMAC-SHA512 under one key: noble's by default, a faster one in Node (node-ed25519.ts). */
+/** HMAC-SHA512 under one key: noble's by default, OpenSSL's in Node (node-ed25519.ts). */
 export type MacFor = (key: Uint8Array) => (data: Uint8Array) => Uint8Array
 
 /** Length of an X25519 public key, as the HELLO carries it. */
@@ -37,10 +39,10 @@ const INFO = new TextEncoder().encode('peerweave-link-mac-v1')
 const nobleMac: MacFor = (key) => (data) => hmac(sha512, key, data)
 
 /**
- * A `CryptoSuite.linkKeys`: each call makes a fresh ephemeral X25519 key pair, or
- * gives undefined when the platform's WebCrypto has no X25519 (tried once).
+ * A `CryptoSuite.linkKeys` over WebCrypto: each call makes a fresh ephemeral X25519 key
+ * pair, or gives undefined when the platform's WebCrypto has no X25519 (tried once).
  */
-export function createLinkKeys(macFor: MacFor = nobleMac): () => Promise<LinkKeyOffer | undefined> {
+export function createLinkKeys(): () => Promise<LinkKeyOffer | undefined> {
   let supported = true
   return async () => {
     const subtle = globalThis.crypto?.subtle
@@ -63,7 +65,7 @@ export function createLinkKeys(macFor: MacFor = nobleMac): () => Promise<LinkKey
         const secret = new Uint8Array(
           await subtle.deriveBits({ name: 'X25519', public: theirKey } as AlgorithmIdentifier, pair.privateKey, 256),
         )
-        return linkAuth(secret, binding, myRole, macFor)
+        return linkAuth(secret, binding, myRole)
       },
     }
   }
@@ -78,12 +80,4 @@ export function linkAuth(secret: Uint8Array, binding: Uint8Array, myRole: 0 | 1,
     tag: mine,
     check: (bytes, tag) => tag.length === TAG_BYTES && sameBytes(theirs(bytes), tag),
   }
-}
-
-/** Compare two MACs in time that does not depend on where they first differ. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  let diff = 0
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!
-  return diff === 0
 }

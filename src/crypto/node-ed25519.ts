@@ -141,7 +141,6 @@ export function createNodeCryptoSuite(ed25519: NodeEd25519 = createNodeEd25519()
   return { verify: ed25519.verifySync, sha256: nodeSha256, addressOf, linkKeys: nodeLinkKeys }
 }
 
-
 // crypto.hash (Node 20.12+) skips the Hash object createHash builds: ~1 µs for a small input instead of ~3.
 const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash
 
@@ -150,7 +149,7 @@ export function nodeSha256(bytes: Uint8Array): Uint8Array {
   return oneShotHash ? oneShotHash('sha256', bytes, 'buffer') : createHash('sha256').update(bytes).digest()
 }
 
-/** Link keys whose MACs OpenSSL hashes (hmac-sha512.ts says why not createHmac). */
+/** SHA-512 with OpenSSL, for link MACs (hmac-sha512.ts says why not createHmac). */
 const nodeSha512 = (data: Uint8Array): Uint8Array =>
   oneShotHash ? oneShotHash('sha512', data, 'buffer') : createHash('sha512').update(data).digest()
 /** HMAC-SHA512 under `key`, hashed by OpenSSL (exported for benchmarks and tests). */

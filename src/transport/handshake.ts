@@ -16,7 +16,7 @@ import {
   SIGNATURE_BYTES,
 } from './hello.js'
 import type { RemotePeer } from './link.js'
-import { sameBytes } from '../crypto/link-auth.js'
+import { sameBytes } from '../crypto/same-bytes.js'
 import { wsBinding } from './sdp.js'
 
 /**
@@ -235,7 +235,6 @@ export function runHandshake(link: FramedLink, binding: Binding, options: Handsh
     }
   })
 }
-
 
 /**
  * The error link setup rejects with when the link closed before the handshake
