@@ -45,7 +45,7 @@ const INTERNAL_MEMBERS = [
   'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
   'unconfirmed', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
-  'outstanding', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
+  'outstanding', 'pending', 'budget', 'hopLimit', 'timestampMs', 'originKey', 'envelope', 'contentType', 'tried', 'retrace', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
   'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
   'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',

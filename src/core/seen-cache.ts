@@ -23,6 +23,7 @@ export interface SeenCacheOptions {
 }
 
 interface Entry<V> {
+  id: string
   value: V
   addedAtMs: number
 }
@@ -40,6 +41,15 @@ export class SeenCache<V = true> {
   /** The age bound given at construction, in ms. */
   readonly maxAgeMs: number
   readonly #entries = new Map<string, Entry<V>>()
+  /**
+   * Every entry in insertion order, from `#head` on. Not the Map's own order: V8 leaves
+   * a hole for each deleted Map entry until it rehashes, and an iterator from the front
+   * walks them all, so popping the oldest that way cost O(size) per add once the cache
+   * was full (a third of a request/reply's CPU after ~50k messages). Entries deleted
+   * or expired elsewhere stay here, stale, until they reach the front or a compaction.
+   */
+  #order: Entry<V>[] = []
+  #head = 0
   /** Before this time nothing has expired (the oldest entry's expiry when last looked at; may be early, never late). */
   #nextExpiry = Number.NEGATIVE_INFINITY
 
@@ -86,8 +96,17 @@ export class SeenCache<V = true> {
     this.prune(now)
     // Still full after dropping expired entries: the oldest goes first.
     while (this.#entries.size >= this.maxEntries) this.#dropOldest()
-    this.#entries.set(id, { value, addedAtMs: now })
+    const entry: Entry<V> = { id, value, addedAtMs: now }
+    this.#entries.set(id, entry)
     if (this.#entries.size === 1) this.#nextExpiry = now + this.maxAgeMs
+    const order = this.#order
+    order.push(entry)
+    // Give back the consumed front once it is most of the array, and stale entries
+    // (deleted, not yet at the front) before they outnumber live ones: amortised O(1).
+    if (this.#head * 2 > order.length || order.length - this.#head > 2 * this.maxEntries) {
+      this.#order = order.slice(this.#head).filter((e) => this.#entries.get(e.id) === e)
+      this.#head = 0
+    }
     return true
   }
 
@@ -99,6 +118,8 @@ export class SeenCache<V = true> {
   /** Forgets everything. */
   clear(): void {
     this.#entries.clear()
+    this.#order = []
+    this.#head = 0
   }
 
   /**
@@ -106,16 +127,17 @@ export class SeenCache<V = true> {
    * the first live entry, so the cost is proportional to what it removes.
    */
   prune(now: number): number {
-    // Called on every add: skip the walk (an iterator each time) while nothing can have expired.
+    // Called on every add: skip the walk while nothing can have expired.
     if (now < this.#nextExpiry) return 0
     let dropped = 0
     this.#nextExpiry = Number.POSITIVE_INFINITY
-    for (const [id, entry] of this.#entries) {
-      if (!this.#expired(entry, now)) {
-        this.#nextExpiry = entry.addedAtMs + this.maxAgeMs
+    for (let oldest = this.#front(); oldest; oldest = this.#front()) {
+      if (!this.#expired(oldest, now)) {
+        this.#nextExpiry = oldest.addedAtMs + this.maxAgeMs
         break
       }
-      this.#entries.delete(id)
+      this.#entries.delete(oldest.id)
+      this.#head++
       dropped++
     }
     return dropped
@@ -136,8 +158,19 @@ export class SeenCache<V = true> {
   }
 
   #dropOldest(): void {
-    // Map iteration starts at the oldest insertion.
-    const oldest = this.#entries.keys().next()
-    if (!oldest.done) this.#entries.delete(oldest.value)
+    const oldest = this.#front()
+    if (!oldest) return
+    this.#entries.delete(oldest.id)
+    this.#head++
+  }
+
+  /** The oldest entry still stored (stale ones in front are skipped for good). */
+  #front(): Entry<V> | undefined {
+    while (this.#head < this.#order.length) {
+      const entry = this.#order[this.#head]!
+      if (this.#entries.get(entry.id) === entry) return entry
+      this.#head++
+    }
+    return undefined
   }
 }
