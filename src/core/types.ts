@@ -79,6 +79,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * tagged this way is never relayed; anything that must travel further is signed.
  */
 export interface LinkAuth {
+  /**
+   * The transport itself authenticates every byte, bound to both identities by the
+   * handshake (a WebRTC data channel: DTLS, whose fingerprints the HELLOs sign). No tag
+   * is made or checked then: the signature slot of a first-hop message stays zero.
+   */
+  secure?: boolean
   /** Our 64-byte tag on a message we send on this link (its canonical bytes or their digest). */
   tag(bytes: Uint8Array): Uint8Array
   /** Whether `tag` is the other end's tag on `bytes` (compared in constant time). */

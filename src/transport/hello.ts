@@ -24,7 +24,9 @@ import { LINK_KEY_BYTES } from '../crypto/link-auth.js'
  *
  * The link key is an ephemeral X25519 public key (src/crypto/link-auth.ts): when both
  * HELLOs carry one, the two ends agree on keys that authenticate the messages one of
- * them sends straight to the other with a MAC instead of a signature.
+ * them sends straight to the other with a MAC instead of a signature. Over WebRTC
+ * (version 3) no key is offered: DTLS already authenticates those messages
+ * (handshake.ts, DTLS_AUTH), so a version-2 peer, which would expect MACs, is refused.
  *
  * In a private swarm each side first sends a PROOF (an HMAC with the swarm's link
  * key over its role and the binding, src/crypto/swarm-key.ts) and sends its HELLO
@@ -32,7 +34,7 @@ import { LINK_KEY_BYTES } from '../crypto/link-auth.js'
  * who we are nor our metadata, and is refused.
  */
 
-export const HELLO_VERSION = 2
+export const HELLO_VERSION = 3
 export const TAG_NONCE = 0x01
 export const TAG_HELLO = 0x02
 export const TAG_PROOF = 0x03

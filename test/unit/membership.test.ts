@@ -2,37 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { PeerweaveError } from '../../src/core/errors.js'
 import { createCryptoSuite, createMembership, deriveSwarmKeys, Identity } from '../../src/crypto/index.js'
-import { type Carrier, FramedLink } from '../../src/transport/framed-link.js'
-import { Reassembler } from '../../src/transport/framing.js'
+import type { FramedLink } from '../../src/transport/framed-link.js'
 import { type Membership, runHandshake } from '../../src/transport/handshake.js'
 import { TAG_HELLO } from '../../src/transport/hello.js'
-
-/** Two framed links joined in memory (frames delivered on later microtasks, in order). */
-function pair(): { a: FramedLink; b: FramedLink; sentByA: Uint8Array[] } {
-  const sentByA: Uint8Array[] = []
-  const reassemble = new Reassembler({ maxMessageBytes: 1 << 20 })
-  const carrier = (to: () => FramedLink, record?: (frame: Uint8Array) => void): Carrier => ({
-    send(frame) {
-      if (record) {
-        const m = reassemble.push(frame.slice())
-        if (m) record(m)
-      }
-      queueMicrotask(() => to().carrierFrame(frame.slice()))
-    },
-    bufferedAmount: () => 0,
-    close: () => queueMicrotask(() => to().carrierClosed()),
-    pollIntervalMs: 10,
-  })
-  const a: FramedLink = new FramedLink(
-    carrier(
-      () => b,
-      (m) => sentByA.push(m),
-    ),
-    { kind: 'sim', direction: 'out', maxMessageBytes: 1 << 20 },
-  )
-  const b: FramedLink = new FramedLink(carrier(() => a), { kind: 'sim', direction: 'in', maxMessageBytes: 1 << 20 })
-  return { a, b, sentByA }
-}
+import { linkPair as pair } from './link-pair.js'
 
 const crypto = createCryptoSuite()
 const random = (n: number) => globalThis.crypto.getRandomValues(new Uint8Array(n))
