@@ -20,6 +20,7 @@ const { values } = parseArgs({
 const f = await throughput(RTC[values.rtc as RtcName], Number(values.size), {
   durationMs: Number(values.ms),
   rounds: Number(values.rounds),
+  warmUpMs: 300,
   windowBytes: 1024 * 1024,
 })
 const ratios = f.rounds.raw.map((r, i) => f.rounds.peerweave[i]! / r)

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { decodePacket, encodePacket, PACKET_HEADROOM, reserveHeadroom } from '../../src/core/packet.js'
+import {
+  decodePacket,
+  encodePacket,
+  HEADROOM_MIN_BYTES,
+  PACKET_HEADROOM,
+  reserveHeadroom,
+} from '../../src/core/packet.js'
 
 const envelopeWithRoom = (n: number) => {
   const buffer = new Uint8Array(PACKET_HEADROOM + n)
@@ -9,7 +15,7 @@ const envelopeWithRoom = (n: number) => {
 }
 
 test('the first packet of an envelope with reserved headroom is written around it; later ones are copies', () => {
-  const env = envelopeWithRoom(1000)
+  const env = envelopeWithRoom(HEADROOM_MIN_BYTES)
   reserveHeadroom(env)
   const first = encodePacket({ type: 'walk', hops: 3, budget: 513, envelope: env })
   assert.equal(first.buffer, env.buffer, 'in place, no copy')
@@ -24,7 +30,7 @@ test('the first packet of an envelope with reserved headroom is written around i
 })
 
 test('a msg packet needs 2 bytes of headroom, a walk 4; without them, or unreserved, packets are copies', () => {
-  const buffer = new Uint8Array(2 + 50)
+  const buffer = new Uint8Array(2 + HEADROOM_MIN_BYTES)
   const env = buffer.subarray(2)
   reserveHeadroom(env)
   const walk = encodePacket({ type: 'walk', hops: 1, budget: 1, envelope: env })
@@ -32,6 +38,14 @@ test('a msg packet needs 2 bytes of headroom, a walk 4; without them, or unreser
   const msg = encodePacket({ type: 'msg', hops: 1, envelope: env })
   assert.equal(msg.buffer, buffer.buffer, 'room for a msg header')
   assert.deepEqual(decodePacket(msg), { type: 'msg', hops: 1, envelope: env })
-  const plain = envelopeWithRoom(10)
+  const plain = envelopeWithRoom(HEADROOM_MIN_BYTES)
   assert.notEqual(encodePacket({ type: 'msg', hops: 1, envelope: plain }).buffer, plain.buffer)
+})
+
+test('a small envelope is copied even with headroom reserved (cheaper than tracking it)', () => {
+  const small = envelopeWithRoom(HEADROOM_MIN_BYTES - 1)
+  reserveHeadroom(small)
+  const packet = encodePacket({ type: 'msg', hops: 1, envelope: small })
+  assert.notEqual(packet.buffer, small.buffer)
+  assert.deepEqual(decodePacket(packet), { type: 'msg', hops: 1, envelope: small })
 })

@@ -23,6 +23,8 @@ export interface ThroughputFigures {
 export interface ThroughputOptions {
   durationMs: number
   rounds: number
+  /** Each side streams this long first, unmeasured (JIT, SCTP windows, key imports). */
+  warmUpMs: number
   windowBytes: number
 }
 
@@ -67,8 +69,8 @@ export async function throughput(
         },
       })
     // Warm up both paths (JIT, SCTP windows, key imports) before measuring.
-    await runRaw(300)
-    await runPw(300)
+    await runRaw(o.warmUpMs)
+    await runPw(o.warmUpMs)
     const raws: Rate[] = []
     const pws: Rate[] = []
     for (let r = 0; r < o.rounds; r++) {
