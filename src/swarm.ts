@@ -359,7 +359,7 @@ export class Swarm extends EventEmitter {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
     const { contentType, body } = encodeData(data)
     // Requests wait for room like other sends, but do not hold later sends until their reply.
-    await this.links.writable()
+    if (this.links.backlogged) await this.links.writable()
     const reply = await this.run(() =>
       this.node.request(address, body, timeoutMs, { contentType, tag: tagBytes(opts.type) }),
     )

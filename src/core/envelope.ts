@@ -160,12 +160,15 @@ export function signingInput(digest: Uint8Array): Uint8Array {
  * hash (`signedBytesOfEncoded`) and then sign in place (`setSignature`): one buffer,
  * no copy of the body besides this one.
  */
+/** Room for a signature (or headroom): the writer's buffer is zeroed already, nothing to allocate. */
+const ZEROS = new Uint8Array(SIGNATURE_BYTES)
+
 export function encodeUnsigned(e: OutgoingEnvelope, headroom = 0): Uint8Array {
   checkShape(e)
   const w = new Writer(headroom + signedLength(e) + SIGNATURE_BYTES)
-  if (headroom > 0) w.bytes(new Uint8Array(headroom))
+  if (headroom > 0) w.bytes(ZEROS.subarray(0, headroom))
   writeSigned(w, e)
-  w.bytes(new Uint8Array(SIGNATURE_BYTES))
+  w.bytes(ZEROS)
   const out = w.finish()
   return headroom > 0 ? out.subarray(headroom) : out
 }

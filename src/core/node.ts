@@ -115,6 +115,7 @@ export interface LinkInfo {
 }
 
 const ZERO_SIGNATURE = new Uint8Array(64)
+const NO_TAG = new Uint8Array(0)
 /** Envelopes up to this size (canonical bytes) are MACed whole, larger ones by their SHA-256 (macInput). */
 const MAC_WHOLE_MAX_BYTES = 1024
 /** A packet that carries a signed envelope. */
@@ -517,13 +518,22 @@ export class MeshNode {
     body: BodyParts,
     opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: Purpose; ref?: Uint8Array } = {},
   ): Promise<string> {
-    if (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target))
+    // A neighbour's address is known to be well formed: only others are checked.
+    if (!this.neighbours.has(target) && (typeof target !== 'string' || !/^[0-9a-f]{40}$/.test(target)))
       return Promise.reject(invalidArg('address', 'a 40-character hex address', target))
     if (target === this.address)
       return Promise.reject(invalidArg('address', 'another peer’s address, not our own', target))
     const targetKey = this.internKey(target)
     return this.sealThen(
-      { kind: 'direct', purpose: opts.purpose ?? 'data', body, target: targetKey.bytes, ...opts },
+      {
+        kind: 'direct',
+        purpose: opts.purpose ?? 'data',
+        body,
+        target: targetKey.bytes,
+        contentType: opts.contentType,
+        tag: opts.tag,
+        ref: opts.ref,
+      },
       (env, encoded, tagged) => {
         this.needLinks('send')
         const idHex = toHex(env.id)
@@ -686,7 +696,7 @@ export class MeshNode {
                 : this.options.broadcastHopLimit,
           target: e.target,
           ref: e.ref,
-          tag: e.tag ?? new Uint8Array(0),
+          tag: e.tag ?? NO_TAG,
           body,
         }
         const shared = this.io.packetsShareMemory === true
@@ -694,11 +704,10 @@ export class MeshNode {
         if (shared) reserveHeadroom(encoded)
         // Views: the body as encoded, and the signature, written in place below.
         const end = encoded.length - ZERO_SIGNATURE.length
-        const env: Envelope = {
-          ...unsigned,
-          body: encoded.subarray(end - bodyLength(body), end),
-          signature: encoded.subarray(end),
-        }
+        // The envelope is the unsigned one with its body and signature as encoded (no copy of it).
+        const env = unsigned as unknown as Envelope
+        env.body = encoded.subarray(end - bodyLength(body), end)
+        env.signature = encoded.subarray(end)
         // A message for a neighbour whose link agreed on keys carries that link's MAC
         // (direct() checks that link is still there when it sends); everything else is
         // signed, whether or not a relay will carry it.
@@ -968,7 +977,8 @@ export class MeshNode {
     const origin = this.originKey(env.originKey)
     if (env.kind === 'direct') {
       if (acked(env.purpose)) this.sendPacket(from, { type: 'ack', id: env.id })
-      if (expectsAnswer(env.purpose)) this.reverseRoutes.heard(origin.hex, from, this.clock.now())
+      // From the origin itself the way back is plain: the answer goes to that neighbour.
+      if (expectsAnswer(env.purpose) && origin.hex !== from) this.reverseRoutes.heard(origin.hex, from, this.clock.now())
     }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
