@@ -45,7 +45,13 @@ export function isMeshConnected(swarms: Swarm[]): boolean {
 }
 
 /** Resolve when `predicate` holds, re-checking on every connect/disconnect of any swarm. */
-export function waitUntil(swarms: Swarm[], predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export function waitUntil(
+  swarms: Swarm[],
+  predicate: () => boolean,
+  timeoutMs: number,
+  what: string,
+  describe?: () => string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = () => {
       if (!predicate()) return
@@ -54,7 +60,7 @@ export function waitUntil(swarms: Swarm[], predicate: () => boolean, timeoutMs: 
     }
     const timer = setTimeout(() => {
       done()
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `: ${describe()}` : ''}`))
     }, timeoutMs)
     const done = () => {
       clearTimeout(timer)
@@ -69,4 +75,10 @@ export function waitUntil(swarms: Swarm[], predicate: () => boolean, timeoutMs: 
     }
     check()
   })
+}
+
+/** Each swarm's neighbours by index ("0: 1 3 | 1: 0 ..."), for a timeout's message. */
+export function neighbourLists(swarms: Swarm[]): string {
+  const index = new Map(swarms.map((s, i) => [s.address, i]))
+  return swarms.map((s, i) => `${i}: ${s.peers.map((p) => index.get(p.address) ?? '?').join(' ')}`).join(' | ')
 }
