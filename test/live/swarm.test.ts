@@ -407,7 +407,9 @@ test('1 MiB and small binary, JSON and string arrive intact, direct and broadcas
       const t0 = Date.now()
       const direct = nextMessage(target, (m) => m.direct && same(value, m.data), 20_000, `direct ${label}`)
       await origin.send(target.address, value as never)
-      const dm = await direct
+      const dm = await direct.catch((err: Error) => {
+        throw new Error(`${err.message}; graph ${graph(swarms)}; warnings: ${warnings()}`)
+      })
       check(dm, value, `direct ${label}`)
       assert.equal(dm.from, origin.address)
       // Broadcast: every other peer, exactly once.
