@@ -47,7 +47,7 @@ const INTERNAL_MEMBERS = [
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
   'outstanding', 'pending', 'budget', 'hopLimit', 'timestampMs', 'originKey', 'envelope', 'contentType',
   'tried', 'retrace', 'walks', 'missing', 'tree', 'requests', 'timer', 'connections', 'known', 'parent',
-  'purpose', 'degree', 'frameBytes', 'host', 'closed', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
+  'purpose', 'degree', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
   'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
   'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events'
 import { PeerweaveError } from '../core/errors.js'
 import type { Direction, TransportKind } from '../core/types.js'
-import { FRAME_LIMIT_BYTES, MAX_FRAME_BYTES, nextFrame, Reassembler } from './framing.js'
+import { MAX_FRAME_BYTES, nextFrame, Reassembler } from './framing.js'
 import type { Link, LinkEvents, RemotePeer } from './link.js'
 
 /**
@@ -69,11 +69,6 @@ export class FramedLink implements Link {
   readonly kind: TransportKind
   readonly direction: Direction
   remote: RemotePeer = UNAUTHENTICATED
-  /**
-   * Largest frame this link sends, header included. The far end accepts up to
-   * FRAME_LIMIT_BYTES; a WebRTC link raises this to what its far end's SCTP takes.
-   */
-  frameBytes = MAX_FRAME_BYTES
   readonly #held: Uint8Array[] = []
   #heldBytes = 0
   #handshakeHandler: ((message: Uint8Array) => void) | undefined
@@ -271,7 +266,7 @@ export class FramedLink implements Link {
         const [frame, next] = nextFrame(
           message,
           this.#queueAt,
-          this.frameBytes,
+          MAX_FRAME_BYTES,
           this.#carrier.copiesFrames ? scratchFrame() : undefined,
         )
         this.#queuedBytes -= next - this.#queueAt
@@ -382,6 +377,6 @@ const EMPTY = new Uint8Array(0)
 let scratch: Uint8Array | undefined
 
 function scratchFrame(): Uint8Array {
-  scratch ??= new Uint8Array(FRAME_LIMIT_BYTES)
+  scratch ??= new Uint8Array(MAX_FRAME_BYTES)
   return scratch
 }

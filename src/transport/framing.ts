@@ -20,15 +20,8 @@ import { PeerweaveError } from '../core/errors.js'
  * encoding and the reassembler can reject anything else as malformed.
  */
 
-/** Frame size a link sends by default, header included (16 KiB). */
+/** Largest frame, header included (16 KiB). */
 export const MAX_FRAME_BYTES = 16384
-/**
- * Largest frame a link accepts (64 KiB, since HELLO version 3). A WebRTC link whose far
- * end's SCTP takes messages that large sends frames of this size (rtc-link.ts,
- * `sctpFrameBytes`): a data channel's `send` costs about as much for 64 KiB as for
- * 16 KiB, so a 16 KiB stream then needs ~0.4 sends per message instead of ~1.2.
- */
-export const FRAME_LIMIT_BYTES = 65536
 /** Default largest message a link accepts (1 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 /** The u32 length field in a FIRST frame caps what framing can express at all. */
@@ -44,16 +37,13 @@ const FIRST_HEADER = 5
 export interface FramingOptions {
   /** Largest message in bytes; default {@link DEFAULT_MAX_MESSAGE_BYTES}. */
   maxMessageBytes?: number
-  /** Largest frame in bytes incl. header: what encodeFrames makes (default {@link MAX_FRAME_BYTES}), what a Reassembler accepts (default {@link FRAME_LIMIT_BYTES}). */
+  /** Largest frame in bytes incl. header; default {@link MAX_FRAME_BYTES}. Lower it only in tests. */
   maxFrameBytes?: number
 }
 
-function resolve(
-  options: FramingOptions | undefined,
-  defaultFrameBytes = MAX_FRAME_BYTES,
-): { maxMessageBytes: number; maxFrameBytes: number } {
+function resolve(options: FramingOptions | undefined): { maxMessageBytes: number; maxFrameBytes: number } {
   const maxMessageBytes = options?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-  const maxFrameBytes = options?.maxFrameBytes ?? defaultFrameBytes
+  const maxFrameBytes = options?.maxFrameBytes ?? MAX_FRAME_BYTES
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes < 0 || maxMessageBytes > FRAMING_LIMIT_BYTES) {
     throw new PeerweaveError(
       'ERR_INVALID_ARG',
@@ -61,8 +51,8 @@ function resolve(
     )
   }
   // FIRST needs its 5-byte header plus one payload byte.
-  if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < FIRST_HEADER + 1 || maxFrameBytes > FRAME_LIMIT_BYTES) {
-    throw new PeerweaveError('ERR_INVALID_ARG', `maxFrameBytes must be an integer in [6, 65536], got ${maxFrameBytes}`)
+  if (!Number.isSafeInteger(maxFrameBytes) || maxFrameBytes < FIRST_HEADER + 1 || maxFrameBytes > MAX_FRAME_BYTES) {
+    throw new PeerweaveError('ERR_INVALID_ARG', `maxFrameBytes must be an integer in [6, 16384], got ${maxFrameBytes}`)
   }
   return { maxMessageBytes, maxFrameBytes }
 }
@@ -135,7 +125,7 @@ export class Reassembler {
   #failed = false
 
   constructor(options?: FramingOptions) {
-    const resolved = resolve(options, FRAME_LIMIT_BYTES)
+    const resolved = resolve(options)
     this.#maxMessageBytes = resolved.maxMessageBytes
     this.#maxFrameBytes = resolved.maxFrameBytes
   }

@@ -27,7 +27,6 @@ import { LINK_KEY_BYTES } from '../crypto/link-auth.js'
  * them sends straight to the other with a MAC instead of a signature. Over WebRTC
  * (version 3) no key is offered: DTLS already authenticates those messages
  * (handshake.ts, DTLS_AUTH), so a version-2 peer, which would expect MACs, is refused.
- * Version 3 peers also accept frames of up to 64 KiB (framing.ts, FRAME_LIMIT_BYTES).
  *
  * In a private swarm each side first sends a PROOF (an HMAC with the swarm's link
  * key over its role and the binding, src/crypto/swarm-key.ts) and sends its HELLO

@@ -7,7 +7,7 @@ import { runHandshake, setupFailure, withHandshakeTimeout } from './handshake.js
 import type { Link, RemotePeer } from './link.js'
 import type { LinkOptions, ResolvedLinkOptions } from './options.js'
 import { resolveLinkOptions } from './options.js'
-import { rtcBinding, sctpFrameBytes } from './sdp.js'
+import { rtcBinding } from './sdp.js'
 
 /**
  * WebRTC links: one simple-peer data channel per link, over an injected RTC
@@ -204,7 +204,6 @@ function setup(
         const local = internals._pc?.localDescription?.sdp ?? ''
         const remote = internals._pc?.remoteDescription?.sdp ?? ''
         binding = initiator ? rtcBinding(local, remote) : rtcBinding(remote, local)
-        link.frameBytes = sctpFrameBytes(remote)
       } catch (err) {
         const error =
           err instanceof PeerweaveError ? err : new PeerweaveError('ERR_HANDSHAKE', 'no DTLS binding', { cause: err })

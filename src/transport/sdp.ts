@@ -1,5 +1,4 @@
 import { PeerweaveError } from '../core/errors.js'
-import { FRAME_LIMIT_BYTES, MAX_FRAME_BYTES } from './framing.js'
 
 /**
  * DTLS fingerprints out of SDP, and the WebRTC handshake binding built from them.
@@ -51,15 +50,4 @@ export function wsBinding(dialerNonce: Uint8Array, acceptorNonce: Uint8Array): U
   out.set(dialerNonce, label.length)
   out.set(acceptorNonce, label.length + dialerNonce.length)
   return out
-}
-
-/**
- * The frame size to send on a data channel whose far end described itself in `sdp`:
- * its `a=max-message-size` (RFC 8841: absent means 64 KiB, 0 means no limit), within
- * [MAX_FRAME_BYTES, FRAME_LIMIT_BYTES]. Browsers and both Node stacks say 256 KiB.
- */
-export function sctpFrameBytes(sdp: string): number {
-  const m = /a=max-message-size:(\d+)/.exec(sdp)
-  const max = m ? Number(m[1]) || FRAME_LIMIT_BYTES : 65536
-  return Math.max(MAX_FRAME_BYTES, Math.min(FRAME_LIMIT_BYTES, max))
 }

@@ -4,14 +4,7 @@ import fc from 'fast-check'
 import { PeerweaveError } from '../../src/core/errors.js'
 import type { Carrier } from '../../src/transport/framed-link.js'
 import { FramedLink } from '../../src/transport/framed-link.js'
-import {
-  encodeFrames,
-  FRAME_LIMIT_BYTES,
-  MAX_FRAME_BYTES,
-  nextFrame,
-  Reassembler,
-} from '../../src/transport/framing.js'
-import { sctpFrameBytes } from '../../src/transport/sdp.js'
+import { encodeFrames, MAX_FRAME_BYTES, nextFrame, Reassembler } from '../../src/transport/framing.js'
 
 function reassemble(frames: Uint8Array[], r: Reassembler): Uint8Array[] {
   const out: Uint8Array[] = []
@@ -304,50 +297,4 @@ test('FramedLink: holds messages until a listener attaches, reports close once, 
   link.close()
   assert.equal(closes.length, 1)
   assert.ok(closes[0] instanceof PeerweaveError && closes[0].code === 'ERR_MALFORMED')
-})
-
-test('a link sends frames of its frameBytes; every link accepts up to FRAME_LIMIT_BYTES, no more', () => {
-  const frames: Uint8Array[] = []
-  const carrier: Carrier = {
-    send: (frame) => void frames.push(frame.slice()),
-    bufferedAmount: () => 0,
-    close: () => {},
-    pollIntervalMs: 1000,
-  }
-  const link = new FramedLink(carrier, { kind: 'sim', direction: 'out', maxMessageBytes: 1 << 20 })
-  link.setHandshakeHandler(undefined)
-  const message = new Uint8Array(100_000).map((_, i) => i & 0xff)
-  link.send(message)
-  // The default: 16 KiB frames (a FIRST, five MIDDLEs, a LAST).
-  assert.equal(frames.length, 7)
-  assert.ok(frames.slice(0, 6).every((f) => f.length === MAX_FRAME_BYTES))
-  frames.length = 0
-  link.frameBytes = FRAME_LIMIT_BYTES
-  link.send(message)
-  assert.deepEqual(
-    frames.map((f) => f.length),
-    [FRAME_LIMIT_BYTES, message.length - FRAME_LIMIT_BYTES + 6],
-  )
-  const r = new Reassembler({ maxMessageBytes: 1 << 20 })
-  assert.equal(r.push(frames[0]!), undefined)
-  assert.deepEqual(r.push(frames[1]!), message)
-  // One byte over the limit is malformed, whatever the message size allows.
-  const tooBig = new Uint8Array(FRAME_LIMIT_BYTES + 1)
-  assert.throws(
-    () => new Reassembler({ maxMessageBytes: 1 << 20 }).push(tooBig),
-    (e: unknown) => e instanceof PeerweaveError && e.code === 'ERR_MALFORMED',
-  )
-})
-
-test('sctpFrameBytes: the far end’s a=max-message-size, within 16 KiB .. 64 KiB (RFC 8841 defaults)', () => {
-  const sdp = (line: string) => `v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n${line}a=sctp-port:5000\r\n`
-  assert.equal(sctpFrameBytes(sdp('a=max-message-size:262144\r\n')), FRAME_LIMIT_BYTES)
-  assert.equal(sctpFrameBytes(sdp('a=max-message-size:30000\r\n')), 30000)
-  assert.equal(
-    sctpFrameBytes(sdp('a=max-message-size:1000\r\n')),
-    MAX_FRAME_BYTES,
-    'never below what links always sent',
-  )
-  assert.equal(sctpFrameBytes(sdp('a=max-message-size:0\r\n')), FRAME_LIMIT_BYTES, '0: no limit')
-  assert.equal(sctpFrameBytes(sdp('')), 65536, 'absent: 64 KiB')
 })
