@@ -713,6 +713,7 @@ export class MeshNode {
         // signed, whether or not a relay will carry it.
         const tagged = linkFor?.()
         let done: void | Promise<void>
+        // A secure link (DTLS) authenticates what it carries: its slot stays zero, nothing to hash.
         if (tagged?.secure) done = undefined
         else if (tagged) {
           const input = this.macInput(encoded)

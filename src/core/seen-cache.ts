@@ -136,8 +136,7 @@ export class SeenCache<V = true> {
         this.#nextExpiry = oldest.addedAtMs + this.maxAgeMs
         break
       }
-      this.#entries.delete(oldest.id)
-      this.#head++
+      this.#dropOldest()
       dropped++
     }
     return dropped
