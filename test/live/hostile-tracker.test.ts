@@ -119,8 +119,8 @@ async function tamperingTracker(trackerUrl: string): Promise<Mitm> {
     await Promise.all(rewrites)
     for (const p of legs) p.destroy()
     await Promise.all(legsClosed)
+    // simple-peer 9 leaves its 5 s ICE-gathering timer running after destroy.
     for (const p of legs)
-      // simple-peer 9 leaves its 5 s ICE-gathering timer running after destroy.
       clearTimeout((p as unknown as { _iceCompleteTimer: ReturnType<typeof setTimeout> })._iceCompleteTimer)
     await new Promise<void>((r) => server.close(() => r()))
   }
@@ -143,7 +143,10 @@ test('a tracker that rewrites SDP in offers and answers: the fingerprint binding
     // The first side to check the binding fails it and hangs up; the other may see the close first.
     const messages = [wa!.message, wb!.message]
     for (const m of messages) assert.match(m, /bad signature|binding|closed during the handshake/)
-    assert.ok(messages.some((m) => /bad signature/.test(m)), messages.join(' / '))
+    assert.ok(
+      messages.some((m) => /bad signature/.test(m)),
+      messages.join(' / '),
+    )
     assert.ok(mitm.rewrites >= 2, `the proxy rewrote ${mitm.rewrites} SDPs`)
     assert.deepEqual(connects, [], 'no link through the tampered signalling')
     // Both stay up: an honest third peer bridging them carries their messages.

@@ -37,7 +37,12 @@ async function honest(topic: string, aOptions: SwarmOptions = {}): Promise<Hones
   const c = await net.add(topic, { bootstrap: [url] })
   const delivered: string[] = []
   for (const s of [a, b, c]) s.on('message', (m) => delivered.push(String(m.data)))
-  await waitFor([a, b, c], () => a.peers.length >= 2 && b.peers.length >= 1 && c.peers.length >= 1, 30_000, () => 'mesh')
+  await waitFor(
+    [a, b, c],
+    () => a.peers.length >= 2 && b.peers.length >= 1 && c.peers.length >= 1,
+    30_000,
+    () => 'mesh',
+  )
   const stillDelivers = async () => {
     for (const [from, others] of [
       [b, [a, c]],
@@ -54,7 +59,10 @@ async function honest(topic: string, aOptions: SwarmOptions = {}): Promise<Hones
 }
 
 const after = async (h: Honest, memBefore: number, what: string) => {
-  assert.ok(h.a.peers.some((p) => p.address === h.b.address), `${what}: A still linked to B`)
+  assert.ok(
+    h.a.peers.some((p) => p.address === h.b.address),
+    `${what}: A still linked to B`,
+  )
   await h.stillDelivers()
   const grew = (memoryInUse() - memBefore) / MB
   assert.ok(grew < 16, `${what}: memory grew by ${grew.toFixed(1)} MB`)
@@ -69,7 +77,12 @@ test('garbage, truncated and oversized frames: ERR_MALFORMED, the link closed, a
     const evil = Identity.generate()
     // Garbage packets on an authenticated link: dropped, warned, scored.
     const linked = () =>
-      waitFor([h.a], () => h.a.peers.some((x) => x.address === evil.address), 10_000, () => 'evil linked to A')
+      waitFor(
+        [h.a],
+        () => h.a.peers.some((x) => x.address === evil.address),
+        10_000,
+        () => 'evil linked to A',
+      )
     let p = await RawPeer.link(h.a.listenUrl!, evil)
     await linked()
     let warned = nextWarning(h.a, 'ERR_MALFORMED', 10_000)
@@ -110,7 +123,12 @@ test('a relay alters a message, forges an origin, replays an old one: ERR_BAD_SI
     const mem = memoryInUse()
     const evil = Identity.generate()
     const p = await RawPeer.link(h.a.listenUrl!, evil)
-    await waitFor([h.a], () => h.a.peers.some((x) => x.address === evil.address), 10_000, () => 'relay linked')
+    await waitFor(
+      [h.a],
+      () => h.a.peers.some((x) => x.address === evil.address),
+      10_000,
+      () => 'relay linked',
+    )
     const body = (s: string) => new TextEncoder().encode(`"${s}"`)
     // 1. A message B really signed, one body byte changed on the way.
     const altered = envelopeFrom(h.ids.b, { body: body('altered!'), timestampMs: Date.now(), contentType: 'json' })
@@ -127,7 +145,11 @@ test('a relay alters a message, forges an origin, replays an old one: ERR_BAD_SI
     p.sendPacket({ type: 'msg', hops: 1, envelope: forged })
     await warned
     // 3. A genuine message of B's, captured 200 s ago (the window is 120 s).
-    const old = envelopeFrom(h.ids.b, { body: body('replayed'), timestampMs: Date.now() - 200_000, contentType: 'json' })
+    const old = envelopeFrom(h.ids.b, {
+      body: body('replayed'),
+      timestampMs: Date.now() - 200_000,
+      contentType: 'json',
+    })
     warned = nextWarning(h.a, 'ERR_REPLAY', 10_000)
     p.sendPacket({ type: 'msg', hops: 1, envelope: old })
     await warned
@@ -143,13 +165,20 @@ test('a relay alters a message, forges an origin, replays an old one: ERR_BAD_SI
   }
 })
 
-test('a flood at 10x the rate limit: ERR_RATE_LIMITED, the flooder banned and cut off', { timeout: 90_000 }, async () => {
+test('a flood at 10x the rate limit: ERR_RATE_LIMITED, the flooder banned and cut off', {
+  timeout: 90_000,
+}, async () => {
   const h = await honest('hostile flood', { limits: { packetsPerSecond: 100, packetBurst: 100 } })
   try {
     const mem = memoryInUse()
     const evil = Identity.generate()
     const p = await RawPeer.link(h.a.listenUrl!, evil)
-    await waitFor([h.a], () => h.a.peers.some((x) => x.address === evil.address), 10_000, () => 'flooder linked')
+    await waitFor(
+      [h.a],
+      () => h.a.peers.some((x) => x.address === evil.address),
+      10_000,
+      () => 'flooder linked',
+    )
     const limited = nextWarning(h.a, 'ERR_RATE_LIMITED', 10_000)
     // 1,000 pings a second (10 every 10 ms) until A hangs up.
     let nonce = 0
@@ -183,7 +212,12 @@ test('reassemblies never finished: unauthenticated sockets cannot start one, an 
     // An authenticated peer starts a 1 MiB message, sends half, and stops.
     const slow = Identity.generate()
     const p = await RawPeer.link(h.a.listenUrl!, slow)
-    await waitFor([h.a], () => h.a.peers.some((x) => x.address === slow.address), 10_000, () => 'linked')
+    await waitFor(
+      [h.a],
+      () => h.a.peers.some((x) => x.address === slow.address),
+      10_000,
+      () => 'linked',
+    )
     p.sendFrame(firstFrame(MB, 16000))
     for (let i = 0; i < 32; i++) p.sendFrame(new Uint8Array(16000).fill(2)) // MIDDLE frames
     await after(h, mem, 'reassembly')
@@ -201,7 +235,12 @@ test('allow: a peer not in the list cannot link (ERR_NOT_ALLOWED), and its messa
     const idB = Identity.generate()
     const a = await net.add('allow', { allow: [idB.publicKey] })
     const b = await net.add('allow', { identity: idB, bootstrap: [a.listenUrl!] })
-    await waitFor([a, b], () => a.peers.length === 1, 30_000, () => 'a-b')
+    await waitFor(
+      [a, b],
+      () => a.peers.length === 1,
+      30_000,
+      () => 'a-b',
+    )
     const stranger = Identity.generate()
     const refused = nextWarning(a, 'ERR_NOT_ALLOWED', 10_000)
     const p = await RawPeer.link(a.listenUrl!, stranger)
@@ -209,7 +248,12 @@ test('allow: a peer not in the list cannot link (ERR_NOT_ALLOWED), and its messa
     await p.closed
     // The stranger links to B instead (B has no list) and broadcasts: B hears it, A drops it.
     const s = await net.add('allow', { identity: stranger, bootstrap: [b.listenUrl!], limits: {} })
-    await waitFor([b, s], () => linked(b, s), 30_000, () => 'b-s')
+    await waitFor(
+      [b, s],
+      () => linked(b, s),
+      30_000,
+      () => 'b-s',
+    )
     const dropped = nextWarning(a, 'ERR_NOT_ALLOWED', 10_000)
     const atB = nextMessage(b, (m) => m.data === 'from a stranger', 10_000, 'stranger at B')
     await s.send('from a stranger')

@@ -50,7 +50,9 @@ async function mitm(target: string): Promise<Proxy> {
   server.on('connection', (client) => {
     const upstream = new WebSocket(target)
     const early: Buffer[] = []
-    client.on('message', (d: Buffer) => (upstream.readyState === WebSocket.OPEN ? upstream.send(pass(d)) : early.push(d)))
+    client.on('message', (d: Buffer) =>
+      upstream.readyState === WebSocket.OPEN ? upstream.send(pass(d)) : early.push(d),
+    )
     upstream.on('open', () => {
       for (const d of early.splice(0)) upstream.send(pass(d))
     })
@@ -76,7 +78,12 @@ test('a man in the middle of a ws:// link: first-hop messages carry MACs; change
     const b = await net.add('link-mac')
     proxy = await mitm(b.listenUrl!)
     const a = await net.add('link-mac', { listen: undefined, bootstrap: [proxy.url] })
-    await waitFor([a, b], () => linked(a, b), 20_000, () => 'linked through the proxy')
+    await waitFor(
+      [a, b],
+      () => linked(a, b),
+      20_000,
+      () => 'linked through the proxy',
+    )
     b.on('message', (m) => {
       if (m.direct) void m.reply({ echo: m.data }).catch(() => {})
     })

@@ -25,7 +25,12 @@ test('private swarm: an outsider with the topic but not the secret can neither l
   try {
     const a = await net.add(TOPIC, { secret: SECRET, metadata: { name: 'A, a member' } })
     const b = await net.add(TOPIC, { secret: SECRET, bootstrap: [a.listenUrl!] })
-    await waitFor([a, b], () => a.peers.length === 1 && b.peers.length === 1, 30_000, () => 'members linked')
+    await waitFor(
+      [a, b],
+      () => a.peers.length === 1 && b.peers.length === 1,
+      30_000,
+      () => 'members linked',
+    )
     const delivered: string[] = []
     for (const s of [a, b]) s.on('message', (m) => delivered.push(String(m.data)))
     const members = async (text: string) => {
@@ -61,7 +66,12 @@ test('private swarm: an outsider with the topic but not the secret can neither l
     // 3. Cannot read: a capture of the wire (here a member's raw link) holds only sealed bodies.
     const keys = deriveSwarmKeys(TOPIC, SECRET)
     const tap = await RawPeer.link(a.listenUrl!, Identity.generate(), createMembership(keys.linkKey))
-    await waitFor([a], () => a.peers.length === 2, 10_000, () => 'tap linked')
+    await waitFor(
+      [a],
+      () => a.peers.length === 2,
+      10_000,
+      () => 'tap linked',
+    )
     await a.whisper('private words')
     const envelopes = async () => {
       for (;;) {

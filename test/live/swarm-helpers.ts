@@ -82,3 +82,26 @@ export function neighbourLists(swarms: Swarm[]): string {
   const index = new Map(swarms.map((s, i) => [s.address, i]))
   return swarms.map((s, i) => `${i}: ${s.peers.map((p) => index.get(p.address) ?? '?').join(' ')}`).join(' | ')
 }
+
+/**
+ * Add `n` swarms one after another, each once the previous one is connected to the
+ * tracker, so tests about something else do not depend on how joins race (peers that
+ * start at the same instant are tested in link-pool.test.ts).
+ */
+export async function addStaggered(
+  bed: Testbed,
+  n: number,
+  topic: string,
+  options: Parameters<Testbed['add']>[1] = {},
+): Promise<Swarm[]> {
+  const out: Swarm[] = []
+  for (let i = 0; i < n; i++) {
+    const s = bed.add(topic, options)
+    out.push(s)
+    await new Promise<void>((resolve) => {
+      const tracker = (s as unknown as { tracker: { once(e: 'connected', f: () => void): void } }).tracker
+      tracker.once('connected', () => setTimeout(resolve, 200))
+    })
+  }
+  return out
+}

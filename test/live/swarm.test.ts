@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
 import type { Message, Swarm } from '../../src/node.js'
-import { isMeshConnected, neighbourLists, Testbed, waitUntil } from './swarm-helpers.js'
+import { addStaggered, isMeshConnected, neighbourLists, Testbed, waitUntil } from './swarm-helpers.js'
 
 // Real WebRTC over loopback: run inside scripts/netns.sh (no ICE servers, nothing leaves the machine).
 
@@ -101,29 +101,6 @@ function graph(swarms: Swarm[]): string {
   return swarms
     .map((s, i) => `${i}:[${s.peers.map((p) => swarms.findIndex((x) => x.address === p.address)).join(',')}]`)
     .join(' ')
-}
-
-/**
- * Add `n` swarms one after another, each once the previous one is connected to the
- * tracker, so the payload and close tests do not depend on how joins race (peers that
- * start at the same instant are tested in link-pool.test.ts).
- */
-async function addStaggered(
-  bed: Testbed,
-  n: number,
-  topic: string,
-  options: Parameters<Testbed['add']>[1] = {},
-): Promise<Swarm[]> {
-  const out: Swarm[] = []
-  for (let i = 0; i < n; i++) {
-    const s = bed.add(topic, options)
-    out.push(s)
-    await new Promise<void>((resolve) => {
-      const tracker = (s as unknown as { tracker: { once(e: 'connected', f: () => void): void } }).tracker
-      tracker.once('connected', () => setTimeout(resolve, 200))
-    })
-  }
-  return out
 }
 
 function answerQuestions(swarms: Swarm[]): void {

@@ -31,7 +31,6 @@ async function startServer(
   }
 }
 
-
 let server: Awaited<ReturnType<typeof startServer>>
 const serverId = Identity.generate()
 let accepted: Array<Promise<Link>> = []
