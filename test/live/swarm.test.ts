@@ -335,12 +335,20 @@ test('one dead tracker among two: peers still join, and ERR_TRACKER is reported'
   }
 })
 
-test('1 MiB and small binary, JSON and string arrive intact, direct and broadcast', { timeout: 60_000 }, async () => {
+test('1 MiB and small binary, JSON and string arrive intact, direct and broadcast', { timeout: 120_000 }, async () => {
   const bed = await Testbed.start()
   try {
     const swarms = await addStaggered(bed, 4, 'payloads', { maxPeers: 2 })
     const warnings = recordWarnings(swarms)
-    await waitUntil(swarms, () => isMeshConnected(swarms), 40_000, '4 swarms forming one connected mesh')
+    // 60 s: the gate at 85443d3 timed out at 40 s here (the tracker-answer slot problem, see the
+    // dying-peer test); the payloads are what this test is about.
+    await waitUntil(
+      swarms,
+      () => isMeshConnected(swarms),
+      60_000,
+      '4 swarms forming one connected mesh',
+      () => neighbourLists(swarms),
+    )
     const [origin, ...others] = swarms as [Swarm, ...Swarm[]]
     const dist = distances(origin, swarms)
     const target = others.reduce((a, b) => ((dist.get(b.address) ?? 0) > (dist.get(a.address) ?? 0) ? b : a))
