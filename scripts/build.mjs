@@ -52,7 +52,8 @@ const INTERNAL_MEMBERS = [
   'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
   'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
-  'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker',
+  'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
+  'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

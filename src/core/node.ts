@@ -100,6 +100,13 @@ interface Pending {
   askedAt?: number
   /** The target acknowledged or accepted it; from then on only the answer and the transport can be slow. */
   answered?: boolean
+  /**
+   * Our answer to an offer that may go to several peers (a tracker offer): its offerer
+   * keeps one answer, and the rest can only time out. Such a link holds no slot until
+   * it opens, or a few answered offers would leave a peer with no room and no neighbours
+   * for the whole handshake timeout (seen with maxPeers 2-3 when peers start together).
+   */
+  speculative?: boolean
 }
 
 /** What a driver tells the node about a link that just opened and was authenticated. */
@@ -303,9 +310,11 @@ export class MeshNode {
     return this.closed
   }
 
-  /** Links open now plus links being set up: the number the maxPeers cap applies to. */
+  /** Links open now plus links being set up (speculative answers aside): the number the maxPeers cap applies to. */
   get slotsUsed(): number {
-    return this.neighbours.size + this.pending.size
+    let n = this.neighbours.size
+    for (const p of this.pending.values()) if (!p.speculative) n++
+    return n
   }
 
   get degree(): number {
@@ -401,30 +410,46 @@ export class MeshNode {
    * room (HyParView-style) for a needy newcomer, a near peer or a shuffle, by
    * dropping a link whose owner stays well connected; otherwise it refuses.
    */
-  admit(peer: Address, direction: Direction, reason: LinkReason = 'plain'): boolean {
+  admit(peer: Address, direction: Direction, reason: LinkReason = 'plain', speculative = false): boolean {
     if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
     const p = this.pending.get(peer)
+    const now = this.clock.now()
     if (p) {
-      if (p.direction === direction) return false
-      // Both dialled at once: keep the link opened by the lower address, on both sides.
-      const keepOurs = this.address < peer
-      if (keepOurs === (p.direction === 'out')) return false
-      this.pending.set(peer, { direction, since: this.clock.now() })
-      this.io.abandon(peer)
-      return true
+      if (p.direction === direction) {
+        // A new attempt replaces a speculative answer (most likely one its offerer did not keep).
+        if (!p.speculative) return false
+        this.pending.delete(peer)
+        this.io.abandon(peer)
+      } else {
+        // Both dialled at once: keep the link opened by the lower address, on both sides.
+        const keepOurs = this.address < peer
+        if (keepOurs === (p.direction === 'out')) return false
+        this.pending.set(peer, { direction, since: now, speculative })
+        this.io.abandon(peer)
+        return true
+      }
     }
-    if (this.slotsUsed >= this.options.maxPeers) {
+    if (speculative) {
+      // Room is made (if needed) when it opens; until then only the number of them is bounded.
+      let answers = 0
+      for (const q of this.pending.values()) if (q.speculative) answers++
+      if (answers >= this.options.maxPeers) return false
+    } else if (this.slotsUsed >= this.options.maxPeers) {
       const wantsRoom = reason === 'needy' || reason === 'shuffle' || (reason === 'near' && this.isNear(peer))
       if (!wantsRoom || !this.makeRoom(`admit-${reason}`)) return false
     }
-    this.pending.set(peer, { direction, since: this.clock.now() })
+    this.pending.set(peer, { direction, since: now, speculative })
     return true
   }
 
   /** A link finished its handshake. Returns false when the node does not want it (the driver closes it). */
   linkUp(peer: Address, info: LinkInfo): boolean {
     if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
-    if (!this.pending.delete(peer) && this.slotsUsed >= this.options.maxPeers) return false
+    const p = this.pending.get(peer)
+    this.pending.delete(peer)
+    // A speculative answer was kept by its offerer, a needy peer: room is made for it now.
+    if ((!p || p.speculative) && this.slotsUsed >= this.options.maxPeers && !(p && this.makeRoom('admit-needy')))
+      return false
     const now = this.clock.now()
     const key = this.internKey(peer)
     const n = new Neighbour(key, info.direction, now)
@@ -448,7 +473,9 @@ export class MeshNode {
   linkFailed(peer: Address): void {
     this.dialReasons.delete(peer)
     this.improving.delete(peer)
-    if (this.pending.delete(peer)) this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
+    const p = this.pending.get(peer)
+    // An answer its offerer did not keep says nothing about the peer.
+    if (this.pending.delete(peer) && !p?.speculative) this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
   }
 
   /** A link closed (remote close, transport error). Idempotent. */

@@ -252,15 +252,17 @@ export class LinkManager {
     const node = this.host.node()
     node.learn(address)
     // Answers to offers we just announced may be on their way, and refusing an answer
-    // costs its sender a slot until its handshake times out (10 s), while ignoring an
-    // offer costs nothing (it stays alive and goes to others). So without room for both,
-    // the lower address keeps its own offers and ignores this one, and the higher one
-    // answers: two needy peers that offer to each other at once link exactly once.
+    // wastes its sender's handshake, while ignoring an offer costs nothing (it stays
+    // alive and goes to others). So without room for both, the lower address keeps its
+    // own offers and ignores this one, and the higher one answers: two needy peers that
+    // offer to each other at once link exactly once.
     const expected = this.trackerOffers.expecting(Date.now())
     if (expected > 0 && node.slotsUsed + expected >= node.options.maxPeers && node.address < address)
       return this.host.reschedule()
-    // A tracker only forwards offers of peers that want peers: treat them as needy.
-    if (!node.admit(address, 'in', 'needy')) return this.host.reschedule()
+    // A tracker only forwards offers of peers that want peers: treat them as needy. The
+    // offer went to several peers and its offerer keeps one answer, so ours is speculative
+    // (core/node.ts): it holds no slot, and room is made only if it opens.
+    if (!node.admit(address, 'in', 'needy', true)) return this.host.reschedule()
     const a = this.rtc.answer(sdp, address)
     const attempt = this.begin(address, a.cancel, 'in')
     a.answer
