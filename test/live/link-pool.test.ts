@@ -100,9 +100,8 @@ test('several 1 MiB broadcasts back to back reach every peer, relayed included',
     // closed mid-burst (a handshake timing out under the load does that) repairs from its
     // neighbours' stores, so they must still hold the first message when the last is sent.
     // Were one dropped, the ERR_UNREACHABLE warning would name it in the failure below.
-    // Staggered, with 60 s to form: peers starting together answer each other's tracker offers, and
-    // each answer its offerer does not keep holds a slot for the 10 s handshake timeout (1 start in
-    // ~8 timed out at 40 s, at 683eeac as well).
+    // Staggered, with 60 s to form: until 2d9920e each answer to a tracker offer that its offerer
+    // did not keep held a slot for the 10 s handshake timeout (1 start in ~8 timed out at 40 s).
     const swarms = await addStaggered(bed, 5, 'big burst', { maxPeers: 2, mesh: { storeMaxBytes: 32 * 1024 * 1024 } })
     const warnings = recordWarnings(swarms)
     await waitUntil(
@@ -115,14 +114,19 @@ test('several 1 MiB broadcasts back to back reach every peer, relayed included',
     const [origin, ...others] = swarms as [Swarm, ...Swarm[]]
     const got = new Map<Swarm, Set<number>>(swarms.map((s) => [s, new Set()]))
     const intact = new Map<Swarm, boolean>(swarms.map((s) => [s, true]))
+    const TOTAL = 16
+    let allArrived = () => {}
+    const arrived = new Promise<void>((resolve) => {
+      allArrived = resolve
+    })
     for (const s of swarms)
       s.on('message', (m: Message) => {
         if (!(m.data instanceof Uint8Array) || m.data.length !== 1024 * 1024) return
         const k = m.data[0]!
         got.get(s)!.add(k)
         if (m.data[m.data.length - 1] !== k) intact.set(s, false)
+        if (others.every((o) => got.get(o)!.size === TOTAL)) allArrived()
       })
-    const TOTAL = 16
     const big = (k: number) => new Uint8Array(1024 * 1024).fill(k)
     const t0 = Date.now()
     // Eight awaited one after another, then eight at once (the old code let a link refuse
@@ -130,9 +134,9 @@ test('several 1 MiB broadcasts back to back reach every peer, relayed included',
     for (let k = 0; k < 8; k++) await origin.send(big(k))
     await Promise.all([8, 9, 10, 11, 12, 13, 14, 15].map((k) => origin.send(big(k))))
     const sentMs = Date.now() - t0
-    const deadline = Date.now() + 40_000
-    while (Date.now() < deadline && !others.every((s) => got.get(s)!.size === TOTAL))
-      await new Promise((r) => setTimeout(r, 100))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([arrived, new Promise((r) => (timer = setTimeout(r, 40_000)))])
+    clearTimeout(timer)
     console.log(
       `# ${TOTAL} MiB broadcast: handed over in ${sentMs} ms, all delivered after ${Date.now() - t0} ms; got ${others.map((s) => got.get(s)!.size).join(',')}`,
     )

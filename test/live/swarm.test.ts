@@ -225,10 +225,10 @@ test('a peer that dies without goodbye is dropped within deadAfterMs and the mes
     // with six peers starting at once; staggered, fewer setups overlap, and fewer slots are lost (below).
     const swarms = await addStaggered(bed, 6, 'dying', { maxPeers: 3, mesh })
     const warnings = recordWarnings(swarms)
-    // Started together, usually well under a second, but about 1 start in 12-25 took 7-31 s (also
-    // at 683eeac): six peers starting together answer each other's tracker offers, an
-    // offerer keeps only one answer, and every other answerer holds a link slot until
-    // its 10 s handshake timeout (ERR_TIMEOUT) before it tries elsewhere.
+    // Started together, usually well under a second, but before 2d9920e about 1 start in 12-25
+    // took 7-31 s: an offerer keeps only one of the answers to its tracker offer, and every
+    // other answerer held a link slot until its 10 s handshake timeout (answers are now
+    // speculative and hold none: test/unit/speculative-answer.test.ts).
     await waitUntil(
       swarms,
       () => isMeshConnected(swarms),
