@@ -68,6 +68,8 @@ interface Attempt {
   cancel(): void
   direction: 'in' | 'out'
   startedAt: number
+  /** Our answer to a tracker offer: its offerer keeps one answer, so a timeout is the usual end, not news. */
+  speculative?: boolean
 }
 
 /**
@@ -265,6 +267,7 @@ export class LinkManager {
     if (!node.admit(address, 'in', 'needy', true)) return this.host.reschedule()
     const a = this.rtc.answer(sdp, address)
     const attempt = this.begin(address, a.cancel, 'in')
+    attempt.speculative = true
     a.answer
       .then((answer) => {
         if (this.attempts.get(address) === attempt) this.tracker?.answer({ trackerUrl, peerId, offerId }, answer)
@@ -447,12 +450,16 @@ export class LinkManager {
    */
   private fail(address: Address, err: unknown, attempt?: Attempt): void {
     if (attempt !== undefined && this.attempts.get(address) !== attempt) return
-    this.attempts.get(address)?.cancel()
+    const current = this.attempts.get(address)
+    current?.cancel()
     this.attempts.delete(address)
     this.meshDials.delete(address)
     if (this.closed) return
     const e = asError(err, 'ERR_LINK', `link to ${address} failed`)
-    if (e.code !== 'ERR_CLOSED') {
+    // An answer its offerer did not keep times out by design; were the link itself at fault,
+    // the offerer's own attempt times out too, and warns.
+    const expected = e.code === 'ERR_CLOSED' || (e.code === 'ERR_TIMEOUT' && current?.speculative === true)
+    if (!expected) {
       this.host.warn(e)
       this.host.linkFailed?.(address)
     }

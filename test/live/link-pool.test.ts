@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import wrtc from '@roamhq/wrtc'
 import type { PeerweaveError } from '../../src/core/errors.js'
 import type { Message, Swarm } from '../../src/node.js'
-import { addStaggered, isMeshConnected, neighbourLists, Testbed, waitUntil } from './swarm-helpers.js'
+import { addStaggered, isMeshConnected, neighbourLists, recordLinks, Testbed, waitUntil } from './swarm-helpers.js'
 
 // Real WebRTC over loopback: run inside scripts/netns.sh (no ICE servers, nothing leaves the machine).
 
@@ -104,6 +104,8 @@ test('several 1 MiB broadcasts back to back reach every peer, relayed included',
     // did not keep held a slot for the 10 s handshake timeout (1 start in ~8 timed out at 40 s).
     const swarms = await addStaggered(bed, 5, 'big burst', { maxPeers: 2, mesh: { storeMaxBytes: 32 * 1024 * 1024 } })
     const warnings = recordWarnings(swarms)
+    const linksFrom = Date.now()
+    const links = recordLinks(swarms)
     await waitUntil(
       swarms,
       () => isMeshConnected(swarms),
@@ -140,8 +142,14 @@ test('several 1 MiB broadcasts back to back reach every peer, relayed included',
     console.log(
       `# ${TOTAL} MiB broadcast: handed over in ${sentMs} ms, all delivered after ${Date.now() - t0} ms; got ${others.map((s) => got.get(s)!.size).join(',')}`,
     )
+    const missing = (s: Swarm) => [...Array(TOTAL).keys()].filter((k) => !got.get(s)!.has(k)).join(' ')
     for (const s of others)
-      assert.equal(got.get(s)!.size, TOTAL, `a peer got ${got.get(s)!.size} of ${TOTAL}; warnings: ${warnings()}`)
+      assert.equal(
+        got.get(s)!.size,
+        TOTAL,
+        `peer ${swarms.indexOf(s)} misses ${missing(s)} (burst from ${((t0 - linksFrom) / 1000).toFixed(2)} to ${((t0 + sentMs - linksFrom) / 1000).toFixed(2)} s); ` +
+          `links now ${neighbourLists(swarms)}; link events (s) ${links()}; warnings: ${warnings()}`,
+      )
     for (const s of others) assert.ok(intact.get(s))
     assert.doesNotMatch(warnings(), /ERR_RATE_LIMITED/)
   } finally {

@@ -84,6 +84,23 @@ export function neighbourLists(swarms: Swarm[]): string {
 }
 
 /**
+ * Record every link opening and closing among `swarms` from now on; the result formats
+ * the timeline (seconds since the call: `1.25 0+2` linked 0 and 2, `3.50 0-2` closed it,
+ * as each end saw it), for failure messages.
+ */
+export function recordLinks(swarms: Swarm[]): () => string {
+  const t0 = Date.now()
+  const index = new Map(swarms.map((s, i) => [s.address, i]))
+  const events: string[] = []
+  swarms.forEach((s, i) => {
+    const at = () => ((Date.now() - t0) / 1000).toFixed(2)
+    s.on('connect', (p) => events.push(`${at()} ${i}+${index.get(p.address) ?? '?'}`))
+    s.on('disconnect', (p) => events.push(`${at()} ${i}-${index.get(p.address) ?? '?'}`))
+  })
+  return () => events.join(', ')
+}
+
+/**
  * Add `n` swarms one after another, each once the previous one is connected to the
  * tracker, so tests about something else do not depend on how joins race (peers that
  * start at the same instant are tested in link-pool.test.ts).

@@ -3,7 +3,7 @@ import { createServer } from 'node:net'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
 import type { Message, Swarm } from '../../src/node.js'
-import { addStaggered, isMeshConnected, neighbourLists, Testbed, waitUntil } from './swarm-helpers.js'
+import { addStaggered, isMeshConnected, neighbourLists, recordLinks, Testbed, waitUntil } from './swarm-helpers.js'
 
 // Real WebRTC over loopback: run inside scripts/netns.sh (no ICE servers, nothing leaves the machine).
 
@@ -340,6 +340,8 @@ test('1 MiB and small binary, JSON and string arrive intact, direct and broadcas
   try {
     const swarms = await addStaggered(bed, 4, 'payloads', { maxPeers: 2 })
     const warnings = recordWarnings(swarms)
+    const linksFrom = Date.now()
+    const links = recordLinks(swarms)
     // 60 s: the gate at 85443d3 timed out at 40 s here (the tracker-answer slot problem, see the
     // dying-peer test); the payloads are what this test is about.
     await waitUntil(
@@ -395,7 +397,10 @@ test('1 MiB and small binary, JSON and string arrive intact, direct and broadcas
       const direct = nextMessage(target, (m) => m.direct && same(value, m.data), 20_000, `direct ${label}`)
       await origin.send(target.address, value as never)
       const dm = await direct.catch((err: Error) => {
-        throw new Error(`${err.message}; graph ${graph(swarms)}; warnings: ${warnings()}`)
+        throw new Error(
+          `${err.message}; origin ${swarms.indexOf(origin)}, target ${swarms.indexOf(target)}, sent at ${((t0 - linksFrom) / 1000).toFixed(2)} s; ` +
+            `graph ${graph(swarms)}; link events (s) ${links()}; warnings: ${warnings()}`,
+        )
       })
       check(dm, value, `direct ${label}`)
       assert.equal(dm.from, origin.address)
