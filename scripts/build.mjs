@@ -53,7 +53,7 @@ const INTERNAL_MEMBERS = [
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
   'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
   'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
-  'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
+  'twoHopsAway', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */
@@ -61,7 +61,14 @@ const browser = {
   bundle: true,
   platform: 'browser',
   target: ['es2022', 'chrome111', 'firefox115', 'safari16'],
-  define: { 'process.browser': 'true', global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
+  define: {
+    'process.browser': 'true',
+    global: 'globalThis',
+    'process.env.NODE_ENV': '"production"',
+    // The source spells it out (lint: useNumberNamespace; -Number.POSITIVE_INFINITY for minus);
+    // the minifier writes the global as 1/0.
+    'Number.POSITIVE_INFINITY': 'Infinity',
+  },
   // Smaller stand-ins for what simple-peer 9 pulls in (each file says why and what it covers).
   alias: {
     buffer: join(shims, 'buffer-lite.js'),

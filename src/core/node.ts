@@ -247,12 +247,12 @@ export class MeshNode {
   /** While a pex is pending: the one neighbour it need not go to (see schedulePex), null for none. */
   private pexSkip: string | null | undefined = undefined
   private knownDirty = true
-  private lastDiscoverAt = Number.NEGATIVE_INFINITY
+  private lastDiscoverAt = -Number.POSITIVE_INFINITY
   private trackerSwarmSize = 0
   /** Since when isolated() has held (undefined: it does not). */
   private islandSince: number | undefined
-  private islandCheckedAt = Number.NEGATIVE_INFINITY
-  private lastImproveAt = Number.NEGATIVE_INFINITY
+  private islandCheckedAt = -Number.POSITIVE_INFINITY
+  private lastImproveAt = -Number.POSITIVE_INFINITY
   /** Long-link dials that replace a redundant link once they open. */
   private readonly improving = new Set<string>()
   private closed = false
@@ -433,7 +433,8 @@ export class MeshNode {
       // Room is made (if needed) when it opens; until then only the number of them is bounded.
       let answers = 0
       for (const q of this.pending.values()) if (q.speculative) answers++
-      if (answers >= this.options.maxPeers) return false
+      if (answers >= this.options.maxPeers || (this.slotsUsed >= this.options.maxPeers && this.twoHopsAway(peer)))
+        return false
     } else if (this.slotsUsed >= this.options.maxPeers) {
       const wantsRoom = reason === 'needy' || reason === 'shuffle' || (reason === 'near' && this.isNear(peer))
       if (!wantsRoom || !this.makeRoom(`admit-${reason}`)) return false
@@ -447,8 +448,13 @@ export class MeshNode {
     if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
     const p = this.pending.get(peer)
     this.pending.delete(peer)
-    // A speculative answer was kept by its offerer, a needy peer: room is made for it now.
-    if ((!p || p.speculative) && this.slotsUsed >= this.options.maxPeers && !(p && this.makeRoom('admit-needy')))
+    // A speculative answer was kept by its offerer, a peer that wants links: room is made
+    // for it now, unless a neighbour of ours lists it (see twoHopsAway).
+    if (
+      (!p || p.speculative) &&
+      this.slotsUsed >= this.options.maxPeers &&
+      !(p && !this.twoHopsAway(peer) && this.makeRoom('admit-needy'))
+    )
       return false
     const now = this.clock.now()
     const key = this.internKey(peer)
@@ -467,6 +473,18 @@ export class MeshNode {
     if (improving && this.slotsUsed > this.targetDegree) this.makeRoom('improve-trim', true)
     this.dialReasons.delete(peer)
     return true
+  }
+
+  /**
+   * A neighbour lists `peer` among its own: it is linked already, two hops from us. A
+   * full peer does not drop a link for such a tracker offerer. Trackers forward offers
+   * of every peer below its target degree, and with maxPeers 2-3 trading a link for one
+   * that short only moves the shortfall around: in a line of five peers whose ends keep
+   * offering, each trade in the middle can cut the line in two until it relinks.
+   */
+  private twoHopsAway(peer: Address): boolean {
+    for (const n of this.neighbours.values()) for (const k of n.view) if (k.hex === peer) return true
+    return false
   }
 
   /** A link being set up failed before it opened. */

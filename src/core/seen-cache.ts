@@ -51,7 +51,7 @@ export class SeenCache<V = true> {
   #order: Entry<V>[] = []
   #head = 0
   /** Before this time nothing has expired (the oldest entry's expiry when last looked at; may be early, never late). */
-  #nextExpiry = Number.NEGATIVE_INFINITY
+  #nextExpiry = -Number.POSITIVE_INFINITY
 
   constructor(options: SeenCacheOptions) {
     if (options === null || typeof options !== 'object') throw invalidArg('options', 'an object', options)

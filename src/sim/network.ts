@@ -86,7 +86,7 @@ const HORIZON_MS = 1024
 class EventQueue {
   private readonly buckets: SimEvent[][] = Array.from({ length: HORIZON_MS }, () => [])
   /** Start (ms, integer) of the bucket being run; events before base + 1 go to `current`. */
-  private base = Number.NEGATIVE_INFINITY
+  private base = -Number.POSITIVE_INFINITY
   private readonly current = new TimedHeap<SimEvent>()
   private readonly far = new TimedHeap<SimEvent>()
   private inBuckets = 0

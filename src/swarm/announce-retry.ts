@@ -39,7 +39,7 @@ interface TrackerState {
 
 export class AnnounceRetry {
   private readonly trackers = new Map<string, TrackerState>()
-  private aliveAt = Number.NEGATIVE_INFINITY
+  private aliveAt = -Number.POSITIVE_INFINITY
   private closed = false
 
   constructor(private readonly host: AnnounceRetryHost) {}

@@ -84,7 +84,7 @@ export class TrackerOffers {
     for (const o of this.offers.values()) {
       if (reused.length >= want) break
       if (o.sdp === undefined) waiting++
-      else if (now - (o.sentAt.get(trackerUrl) ?? Number.NEGATIVE_INFINITY) >= RESEND_AFTER_MS) {
+      else if (now - (o.sentAt.get(trackerUrl) ?? -Number.POSITIVE_INFINITY) >= RESEND_AFTER_MS) {
         o.sentAt.set(trackerUrl, now)
         reused.push({ offerId: o.id, sdp: o.sdp })
       }

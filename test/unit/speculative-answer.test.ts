@@ -48,7 +48,10 @@ test('a speculative link that opens on a full peer makes room, and the cap holds
   for (const n of [1, 2, 3, 4, 5, 6]) {
     h.link(peer(n))
     // Each neighbour is well connected among peers nearer to it than we are: any may be dropped.
-    const near = [1, 2, 3, 4, 5, 6].map((k) => ({ address: fromHex(peer(n).slice(0, 38) + peer(16 * n + k).slice(0, 2)), bridgeUrl: undefined }))
+    const near = [1, 2, 3, 4, 5, 6].map((k) => ({
+      address: fromHex(peer(n).slice(0, 38) + peer(16 * n + k).slice(0, 2)),
+      bridgeUrl: undefined,
+    }))
     h.node.receive(peer(n), encodePacket({ type: 'pex', degree: 6, capacity: 6, peers: near }))
   }
   assert.equal(h.node.degree, 6)
@@ -80,4 +83,42 @@ test('a new attempt with the same peer replaces its speculative answer', () => {
   // A real attempt is not replaced by a second one in the same direction.
   assert.equal(h.node.admit(peer(1), 'in', 'plain'), false)
   assert.equal(h.node.admit(peer(1), 'in', 'needy', true), false)
+})
+
+test('a full peer neither answers nor makes room for an offerer a neighbour already lists', () => {
+  const { h } = node(2)
+  const linked = peer(7)
+  for (const n of [1, 2]) h.link(peer(n))
+  h.node.receive(
+    peer(1),
+    encodePacket({ type: 'pex', degree: 2, capacity: 2, peers: [{ address: fromHex(linked), bridgeUrl: undefined }] }),
+  )
+  assert.equal(h.node.admit(linked, 'in', 'needy', true), false, 'two hops away: not worth a link of ours')
+  assert.equal(h.node.admit(peer(8), 'in', 'needy', true), true, 'unknown, maybe cut off: answered')
+  // Answered while there was room; by the time it opens we are full and a neighbour lists it.
+  const late = node(2)
+  late.h.link(peer(1))
+  assert.equal(late.h.node.admit(linked, 'in', 'needy', true), true)
+  late.h.link(peer(2))
+  // Both neighbours well linked (each could be dropped to make room); peer 2 lists the offerer.
+  const nearTo = (n: number, k: number) => ({
+    address: fromHex(peer(n).slice(0, 38) + peer(16 * n + k).slice(0, 2)),
+    bridgeUrl: undefined,
+  })
+  late.h.node.receive(
+    peer(1),
+    encodePacket({ type: 'pex', degree: 2, capacity: 2, peers: [nearTo(1, 1), nearTo(1, 2)] }),
+  )
+  late.h.node.receive(
+    peer(2),
+    encodePacket({
+      type: 'pex',
+      degree: 2,
+      capacity: 2,
+      peers: [{ address: fromHex(linked), bridgeUrl: undefined }, nearTo(2, 1)],
+    }),
+  )
+  assert.equal(late.h.node.linkUp(linked, { direction: 'in' }), false)
+  assert.equal(late.h.rec.disconnected.length, 0)
+  assert.equal(late.h.node.degree, 2)
 })
