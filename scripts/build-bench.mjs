@@ -1,4 +1,4 @@
-// node scripts/build-bench.mjs perf|sim|live
+// node scripts/build-bench.mjs perf|sim|live|profile
 //
 // Bundles one benchmark (test/bench/<name>.ts) the way dist/node.js is built (esbuild,
 // target node20, packages left to node_modules) into node_modules/.cache/peerweave-bench/,
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const BENCHES = ['perf', 'sim', 'live']
+const BENCHES = ['perf', 'sim', 'live', 'profile']
 const name = process.argv[2]
 if (!BENCHES.includes(name)) {
   console.error(`usage: node scripts/build-bench.mjs ${BENCHES.join('|')}`)

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs'
 import { build } from 'esbuild'
-import { chromium } from 'playwright-core'
 import type { CryptoRates } from './crypto.js'
 
 const CHROMIUM = process.env.PEERWEAVE_CHROMIUM ?? '/usr/bin/chromium'
@@ -71,6 +70,9 @@ export async function chromiumCrypto(ms: number): Promise<ChromiumCryptoFigures 
     format: 'iife',
     platform: 'browser',
   })
+  // Imported here, not at the top: playwright-core makes an AsyncLocalStorage when it loads, and
+  // from then on every promise in the process pays for async context tracking (perf.ts runs this last).
+  const { chromium } = await import('playwright-core')
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
   try {
     const page = await browser.newPage()
