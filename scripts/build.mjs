@@ -53,7 +53,8 @@ const INTERNAL_MEMBERS = [
   'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
   'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
   'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
-  'twoHopsAway', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
+  'twoHopsAway', 'victim', 'tracker', 'expectedAddress', 'defense', 'abandon', 'discover', 'schedule',
+  'rebalance', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

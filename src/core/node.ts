@@ -433,8 +433,12 @@ export class MeshNode {
       // Room is made (if needed) when it opens; until then only the number of them is bounded.
       let answers = 0
       for (const q of this.pending.values()) if (q.speculative) answers++
-      if (answers >= this.options.maxPeers || (this.slotsUsed >= this.options.maxPeers && this.twoHopsAway(peer)))
-        return false
+      // Full: answer only if there will be room to make (see twoHopsAway). A full peer with no
+      // link it may drop used to answer anyway and refuse once the link opened, and a lone peer
+      // that kept that (fastest) answer each time stayed alone (live, 4 peers with maxPeers 2:
+      // a triangle and a fourth peer with no link for 60 s).
+      const full = this.slotsUsed >= this.options.maxPeers
+      if (answers >= this.options.maxPeers || (full && (this.twoHopsAway(peer) || !this.victim()))) return false
     } else if (this.slotsUsed >= this.options.maxPeers) {
       const wantsRoom = reason === 'needy' || reason === 'shuffle' || (reason === 'near' && this.isNear(peer))
       if (!wantsRoom || !this.makeRoom(`admit-${reason}`)) return false
@@ -1503,13 +1507,18 @@ export class MeshNode {
   }
 
   /** Drop one expendable link so a better one fits under the cap. */
-  private makeRoom(why: string, onlyRedundant = false): boolean {
-    const victim = chooseVictim(
+  /** The neighbour makeRoom would drop now, if any. */
+  private victim(onlyRedundant = false): Neighbour | undefined {
+    return chooseVictim(
       { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks },
       this.lowDegree,
       () => this.rng.next(),
       onlyRedundant,
     )
+  }
+
+  private makeRoom(why: string, onlyRedundant = false): boolean {
+    const victim = this.victim(onlyRedundant)
     if (!victim) return false
     this.sendPacket(victim.address, { type: 'bye' })
     this.known.failed(victim.address, this.clock.now(), this.options.rebalanceIntervalMs)

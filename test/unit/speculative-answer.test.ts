@@ -29,9 +29,26 @@ test('speculative answers hold no slot: the peer still wants links and admits ot
   assert.equal(h.node.wantedLinks(), wanted)
   for (const n of [3, 4, 5]) assert.equal(h.node.admit(peer(n), 'out', 'plain'), true)
   assert.equal(h.node.slotsUsed, 3)
-  // Full with real attempts: a plain one is refused, a speculative answer is still made.
+  // Full with real attempts: a plain one is refused, and so is an answer (no link to drop for it).
   assert.equal(h.node.admit(peer(6), 'out', 'plain'), false)
-  assert.equal(h.node.admit(peer(7), 'in', 'needy', true), true)
+  assert.equal(h.node.admit(peer(7), 'in', 'needy', true), false)
+})
+
+test('a full peer answers only when it has a link it may drop to make room', () => {
+  const { h } = node(2)
+  // Two neighbours we know nothing about (no peer exchange yet): we may be their nearest, so
+  // neither may be dropped, and an answer would only be refused once its link opened.
+  for (const n of [1, 2]) h.link(peer(n))
+  assert.equal(h.node.admit(peer(9), 'in', 'needy', true), false)
+  // Once both say they are well linked among peers nearer to them than we are, the one that
+  // is not our nearest may go.
+  const nearTo = (n: number, k: number) => ({
+    address: fromHex(peer(n).slice(0, 38) + peer(16 * n + k).slice(0, 2)),
+    bridgeUrl: undefined,
+  })
+  for (const n of [1, 2])
+    h.node.receive(peer(n), encodePacket({ type: 'pex', degree: 2, capacity: 2, peers: [nearTo(n, 1), nearTo(n, 2)] }))
+  assert.equal(h.node.admit(peer(9), 'in', 'needy', true), true)
 })
 
 test('at most maxPeers speculative answers wait at once', () => {
