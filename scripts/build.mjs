@@ -54,7 +54,8 @@ const INTERNAL_MEMBERS = [
   'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
   'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
   'twoHopsAway', 'victim', 'tracker', 'expectedAddress', 'defense', 'abandon', 'discover', 'schedule',
-  'rebalance', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
+  'rebalance', 'offerId', 'peerId', 'infoHash', 'trackerUrl', 'cancel', 'root', 'neighbour',
+  'announce', 'fail', 'payload', 'remaining', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

@@ -354,7 +354,10 @@ export class Swarm extends EventEmitter {
     await this.paced(() => this.node.whisper(body, { contentType, tag: tagBytes(opts.type) }))
   }
 
-  /** Ask one peer and await its reply(). Rejects ERR_TIMEOUT, ERR_UNREACHABLE or ERR_CLOSED. */
+  /**
+   * Ask one peer and await its reply(). Rejects ERR_TIMEOUT, ERR_UNREACHABLE (no route, after
+   * up to three sends within the timeout: see MeshNode.request) or ERR_CLOSED.
+   */
   async request(address: Address, data: Data, opts: { timeoutMs?: number; type?: string } = {}): Promise<Data> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
     const { contentType, body } = encodeData(data)

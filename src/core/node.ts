@@ -186,6 +186,10 @@ const REVERSE_ROUTES_MAX = 1024
  * seconds with backtracking in a sparse mesh), so a warning means it did not arrive.
  */
 const DIRECT_CONFIRM_MS = 15_000
+/** Sends of one request at most when it finds no route (see request). */
+const REQUEST_ATTEMPTS = 3
+/** Wait before the first resend of a request that found no route; the second waits twice this. */
+const REQUEST_RETRY_MS = 500
 const REVERSE_ROUTE_TTL_MS = 30_000
 /** Base backoff (doubled per failure) before asking again a peer that refused us as a near link. */
 const NEAR_REFUSED_BACKOFF_MS = 30_000
@@ -497,7 +501,8 @@ export class MeshNode {
     this.improving.delete(peer)
     const p = this.pending.get(peer)
     // An answer its offerer did not keep says nothing about the peer.
-    if (this.pending.delete(peer) && !p?.speculative) this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
+    if (this.pending.delete(peer) && !p?.speculative)
+      this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
   }
 
   /** A link closed (remote close, transport error). Idempotent. */
@@ -605,10 +610,7 @@ export class MeshNode {
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
         // they get a small budget; user messages get the full one. Sparse meshes (small
         // caps) have long paths and keep the full budget for everything.
-        const budget =
-          opts.purpose === 'signal' && !this.sparse
-            ? SIGNAL_WALK_BUDGET
-            : this.options.directWalkBudget
+        const budget = opts.purpose === 'signal' && !this.sparse ? SIGNAL_WALK_BUDGET : this.options.directWalkBudget
         // Tagged for a link that is gone now (an asynchronous hash or seal took a while):
         // routed like any other, signed first (forward).
         walk.linkTagged = tagged !== undefined
@@ -622,7 +624,9 @@ export class MeshNode {
         } else {
           // Parallel first hops share the budget; what a copy brings back is spent again.
           // A message for a neighbour goes to it alone.
-          const fanout = this.neighbours.has(target) ? 1 : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
+          const fanout = this.neighbours.has(target)
+            ? 1
+            : Math.max(1, Math.floor(this.options.coverage * this.neighbours.size))
           const share = Math.floor(budget / fanout)
           for (let i = 0; i < fanout; i++) {
             walk.budget = share
@@ -653,10 +657,36 @@ export class MeshNode {
     )
   }
 
-  request(target: Address, body: Uint8Array, timeoutMs: number, opts: { contentType?: ContentType; tag?: Uint8Array } = {}) {
-    return this.direct(target, body, { ...opts, purpose: 'request' }).then((id) =>
-      this.requests.one(id, this.clock.now() + timeoutMs, `request to ${target}`),
-    )
+  /**
+   * Send a request and wait for its reply until `timeoutMs`. A request that finds no
+   * route (ERR_UNREACHABLE: every way it tried came back, or we had no neighbour) is
+   * sent again, as a new message, after REQUEST_RETRY_MS and then twice that, while
+   * time is left: a young mesh trades links, and a target cut off for a moment is
+   * reachable a second later (a live 12-peer swarm, maxPeers 3, failed a request
+   * 1 s after forming). Relays remember the first message's id and would only hand
+   * it back, hence a new one. Should the first copy have arrived after all (its
+   * confirmation lost with a link), the target sees the request twice.
+   */
+  request(
+    target: Address,
+    body: Uint8Array,
+    timeoutMs: number,
+    opts: { contentType?: ContentType; tag?: Uint8Array } = {},
+  ): Promise<Delivery> {
+    const deadline = this.clock.now() + timeoutMs
+    const attempt = (n: number): Promise<Delivery> =>
+      this.direct(target, body, { ...opts, purpose: 'request' })
+        .then((id) => this.requests.one(id, deadline, `request to ${target}`))
+        .catch((err: PeerweaveError) => {
+          const at = this.clock.now() + REQUEST_RETRY_MS * n
+          if (err.code !== 'ERR_UNREACHABLE' || n >= REQUEST_ATTEMPTS || at >= deadline) throw err
+          // The pause is a request no one answers: it times out at `at`, or fails ERR_CLOSED with the node.
+          return this.requests.one(`pause ${this.rng.next()}`, at, '').catch((e: PeerweaveError) => {
+            if (e.code !== 'ERR_TIMEOUT') throw e
+            return attempt(n + 1)
+          })
+        })
+    return attempt(1)
   }
 
   /** Broadcast a question and gather every reply that arrives before the deadline (or `expect` of them). */
@@ -770,7 +800,10 @@ export class MeshNode {
           done = input instanceof Uint8Array ? put(input) : input.then(put)
         } else {
           const digest = this.crypto.sha256(signedBytesOfEncoded(encoded))
-          done = digest instanceof Uint8Array ? this.signDigest(encoded, digest) : digest.then((d) => this.signDigest(encoded, d))
+          done =
+            digest instanceof Uint8Array
+              ? this.signDigest(encoded, digest)
+              : digest.then((d) => this.signDigest(encoded, d))
         }
         return done instanceof Promise ? done.then(() => send(env, encoded, tagged)) : send(env, encoded, tagged)
       }
@@ -1028,7 +1061,8 @@ export class MeshNode {
     if (env.kind === 'direct') {
       if (acked(env.purpose)) this.sendPacket(from, { type: 'ack', id: env.id })
       // From the origin itself the way back is plain: the answer goes to that neighbour.
-      if (expectsAnswer(env.purpose) && origin.hex !== from) this.reverseRoutes.heard(origin.hex, from, this.clock.now())
+      if (expectsAnswer(env.purpose) && origin.hex !== from)
+        this.reverseRoutes.heard(origin.hex, from, this.clock.now())
     }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
@@ -1194,8 +1228,7 @@ export class MeshNode {
     if (!sent) return
     // A peer found dead by silence may have swallowed everything since it went quiet; a
     // link closed on purpose only what was still in transit.
-    const windowMs =
-      reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
+    const windowMs = reason === 'timeout' ? this.options.deadAfterMs + this.options.pingIntervalMs : IN_TRANSIT_MS
     const since = this.clock.now() - windowMs
     // What the lost copy carried is unknown after the fact: resume with half of it.
     for (const [id, { at, budget }] of sent) if (at >= since) this.onBack(peer, id, Math.floor(budget / 2))
@@ -1416,7 +1449,8 @@ export class MeshNode {
     for (const p of this.pending.values()) if (p.direction === 'out') outbound++
     if (outbound >= 2) return
     // Most periods have nothing to do: skip the scan of the known peers then.
-    const improveDue = this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs
+    const improveDue =
+      this.slotsUsed < o.maxPeers && now - this.lastImproveAt >= IMPROVE_EVERY_REBALANCES * o.rebalanceIntervalMs
     if (!this.knownDirty && this.slotsUsed >= this.targetDegree && !improveDue) return
     const slots = { self: this.key, neighbours: this.neighbourList(), nearLinks: this.nearLinks }
     if (this.knownDirty) {
@@ -1424,7 +1458,10 @@ export class MeshNode {
       // A better near link is dialled only into a free slot; room is made after it opened
       // (linkUp), so a refused near dial never costs a link. Only the closest candidate
       // matters here, found without listing them all (every pex marks the cache dirty).
-      const near = nearCandidate(slots, this.known.closest(this.key, 1, (k) => !this.isCandidate(k, now)))
+      const near = nearCandidate(
+        slots,
+        this.known.closest(this.key, 1, (k) => !this.isCandidate(k, now)),
+      )
       if (near && this.slotsUsed < o.maxPeers) {
         this.dial(near, 'near')
         return
@@ -1435,7 +1472,13 @@ export class MeshNode {
       // redundant link can make way for it once it opens (linkUp trims).
       if (improveDue) {
         this.lastImproveAt = now
-        const region = Math.min(nearRegion(slots), estimateDepth(this.key, slots.neighbours.map((n) => n.key)))
+        const region = Math.min(
+          nearRegion(slots),
+          estimateDepth(
+            this.key,
+            slots.neighbours.map((n) => n.key),
+          ),
+        )
         const far = farCandidate(slots, this.candidates(now), region, () => this.rng.next(), true)
         if (far && chooseVictim(slots, this.lowDegree, () => this.rng.next(), true)) {
           this.improving.add(far.key.hex)
@@ -1464,13 +1507,14 @@ export class MeshNode {
     // itself) waits for a shuffle to cross the cut; a part of k such peers in a swarm of
     // N now waits about N / SHUFFLE_SWARM_SIZE times longer than before (a half-and-half
     // split still joins within seconds).
-    const size = 2 ** estimateDepth(
-      this.key,
-      this.known.all().map((k) => k.key),
-    )
+    const size =
+      2 **
+      estimateDepth(
+        this.key,
+        this.known.all().map((k) => k.key),
+      )
     if (this.rng.next() * size < SHUFFLE_SWARM_SIZE) this.io.discover(1, 'shuffle')
   }
-
 
   private candidates(now: number): KnownPeer[] {
     const out: KnownPeer[] = []
