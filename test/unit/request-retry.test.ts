@@ -94,29 +94,30 @@ test('a request with no route is sent again as a new message, and the reply is t
   assert.deepEqual(a.rec.warnings, [])
 })
 
+/** The code a promise has rejected with so far (undefined while it has not). */
+function failure(p: Promise<unknown>): () => string | undefined {
+  let code: string | undefined
+  p.catch((err: { code?: string }) => {
+    code = err.code ?? 'no code'
+  })
+  return () => code
+}
+
 test('a request with no route fails ERR_UNREACHABLE after its third send', async () => {
   const { a, pump, advance, target } = line()
-  const answered = a.node.request(target.signer.address, Uint8Array.of(1), 10_000)
-  let error: unknown
-  answered.catch((err) => {
-    error = err
-  })
+  const error = failure(a.node.request(target.signer.address, Uint8Array.of(1), 10_000))
   await pump()
   await advance(400)
-  assert.equal(error, undefined, 'still trying after 400 ms')
+  assert.equal(error(), undefined, 'still trying after 400 ms')
   await advance(1_400)
-  assert.equal((error as { code?: string } | undefined)?.code, 'ERR_UNREACHABLE', 'gave up after 3 sends, ~1.5 s')
+  assert.equal(error(), 'ERR_UNREACHABLE', 'gave up after 3 sends, ~1.5 s')
 })
 
 test('no resend past the timeout: the request fails when no time is left for another try', async () => {
   const { a, pump, advance, target } = line()
-  const answered = a.node.request(target.signer.address, Uint8Array.of(1), 300)
-  let error: unknown
-  answered.catch((err) => {
-    error = err
-  })
+  const error = failure(a.node.request(target.signer.address, Uint8Array.of(1), 300))
   await pump()
-  assert.equal((error as { code?: string } | undefined)?.code, 'ERR_UNREACHABLE')
+  assert.equal(error(), 'ERR_UNREACHABLE')
   await advance(1_000)
 })
 
