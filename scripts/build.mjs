@@ -55,7 +55,7 @@ const INTERNAL_MEMBERS = [
   'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
   'twoHopsAway', 'victim', 'tracker', 'expectedAddress', 'defense', 'abandon', 'discover', 'schedule',
   'rebalance', 'offerId', 'peerId', 'infoHash', 'trackerUrl', 'cancel', 'root', 'neighbour',
-  'announce', 'fail', 'payload', 'remaining', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
+  'announce', 'fail', 'payload', 'remaining', 'viaTracker', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

@@ -101,12 +101,16 @@ interface Pending {
   /** The target acknowledged or accepted it; from then on only the answer and the transport can be slow. */
   answered?: boolean
   /**
-   * Our answer to an offer that may go to several peers (a tracker offer): its offerer
-   * keeps one answer, and the rest can only time out. Such a link holds no slot until
-   * it opens, or a few answered offers would leave a peer with no room and no neighbours
-   * for the whole handshake timeout (seen with maxPeers 2-3 when peers start together).
+   * Holds no slot until it opens, when room is made for it (or it is refused): our answer
+   * to a tracker offer, which its offerer may not keep (it keeps one of several), or a
+   * link a full peer admitted for a peer that needs it. Counting the first against the
+   * cap left peers with maxPeers 2-3 no room and no neighbours for whole handshake
+   * timeouts when they started together; making room for the second at once dropped a
+   * link for one that could take seconds to open, cutting sparse meshes meanwhile.
    */
   speculative?: boolean
+  /** An answer to a tracker offer. */
+  viaTracker?: boolean
 }
 
 /** What a driver tells the node about a link that just opened and was authenticated. */
@@ -414,13 +418,14 @@ export class MeshNode {
    * room (HyParView-style) for a needy newcomer, a near peer or a shuffle, by
    * dropping a link whose owner stays well connected; otherwise it refuses.
    */
-  admit(peer: Address, direction: Direction, reason: LinkReason = 'plain', speculative = false): boolean {
+  admit(peer: Address, direction: Direction, reason: LinkReason = 'plain', viaTracker = false): boolean {
     if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
     const p = this.pending.get(peer)
     const now = this.clock.now()
+    let speculative = viaTracker
     if (p) {
       if (p.direction === direction) {
-        // A new attempt replaces a speculative answer (most likely one its offerer did not keep).
+        // A new attempt replaces a speculative one (most likely an answer its offerer did not keep).
         if (!p.speculative) return false
         this.pending.delete(peer)
         this.io.abandon(peer)
@@ -428,12 +433,13 @@ export class MeshNode {
         // Both dialled at once: keep the link opened by the lower address, on both sides.
         const keepOurs = this.address < peer
         if (keepOurs === (p.direction === 'out')) return false
-        this.pending.set(peer, { direction, since: now, speculative })
+        this.pending.set(peer, { direction, since: now, speculative, viaTracker })
         this.io.abandon(peer)
         return true
       }
     }
-    if (speculative) {
+    const full = this.slotsUsed >= this.options.maxPeers
+    if (viaTracker) {
       // Room is made (if needed) when it opens; until then only the number of them is bounded.
       let answers = 0
       for (const q of this.pending.values()) if (q.speculative) answers++
@@ -441,13 +447,16 @@ export class MeshNode {
       // link it may drop used to answer anyway and refuse once the link opened, and a lone peer
       // that kept that (fastest) answer each time stayed alone (live, 4 peers with maxPeers 2:
       // a triangle and a fourth peer with no link for 60 s).
-      const full = this.slotsUsed >= this.options.maxPeers
       if (answers >= this.options.maxPeers || (full && (this.twoHopsAway(peer) || !this.victim()))) return false
-    } else if (this.slotsUsed >= this.options.maxPeers) {
+    } else if (full) {
       const wantsRoom = reason === 'needy' || reason === 'shuffle' || (reason === 'near' && this.isNear(peer))
-      if (!wantsRoom || !this.makeRoom(`admit-${reason}`)) return false
+      if (!wantsRoom || !this.victim()) return false
+      // Room is made when the link opens, not now: a link dropped for one that then took
+      // seconds to open (or never did) cut sparse meshes in two meanwhile (live, 4 peers
+      // with maxPeers 2: a 0.9 s drop, the new link up 17 s later, a direct message lost).
+      speculative = true
     }
-    this.pending.set(peer, { direction, since: now, speculative })
+    this.pending.set(peer, { direction, since: now, speculative, viaTracker })
     return true
   }
 
@@ -461,7 +470,7 @@ export class MeshNode {
     if (
       (!p || p.speculative) &&
       this.slotsUsed >= this.options.maxPeers &&
-      !(p && !this.twoHopsAway(peer) && this.makeRoom('admit-needy'))
+      !(p && !(p.viaTracker && this.twoHopsAway(peer)) && this.makeRoom('on-open'))
     )
       return false
     const now = this.clock.now()
@@ -501,7 +510,7 @@ export class MeshNode {
     this.improving.delete(peer)
     const p = this.pending.get(peer)
     // An answer its offerer did not keep says nothing about the peer.
-    if (this.pending.delete(peer) && !p?.speculative)
+    if (this.pending.delete(peer) && !p?.viaTracker)
       this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
   }
 

@@ -60,11 +60,12 @@ test('at most maxPeers speculative answers wait at once', () => {
   assert.equal(h.node.admit(peer(3), 'in', 'needy', true), true)
 })
 
-test('a speculative link that opens on a full peer makes room, and the cap holds', () => {
-  const { h } = node(6)
+/** A node with maxPeers 6 and six neighbours that are each well connected among peers nearer to them than we are: any may be dropped. */
+function fullNode() {
+  const made = node(6)
+  const { h } = made
   for (const n of [1, 2, 3, 4, 5, 6]) {
     h.link(peer(n))
-    // Each neighbour is well connected among peers nearer to it than we are: any may be dropped.
     const near = [1, 2, 3, 4, 5, 6].map((k) => ({
       address: fromHex(peer(n).slice(0, 38) + peer(16 * n + k).slice(0, 2)),
       bridgeUrl: undefined,
@@ -72,12 +73,36 @@ test('a speculative link that opens on a full peer makes room, and the cap holds
     h.node.receive(peer(n), encodePacket({ type: 'pex', degree: 6, capacity: 6, peers: near }))
   }
   assert.equal(h.node.degree, 6)
+  return made
+}
+
+test('a speculative link that opens on a full peer makes room, and the cap holds', () => {
+  const { h } = fullNode()
   assert.equal(h.node.admit(peer(9), 'in', 'needy', true), true)
   assert.equal(h.rec.disconnected.length, 0, 'nothing dropped for an answer that may never open')
   assert.equal(h.node.linkUp(peer(9), { direction: 'in' }), true)
   assert.equal(h.node.degree, 6)
   assert.equal(h.rec.disconnected.length, 1)
   assert.ok(h.node.neighbour(peer(9)))
+})
+
+test('a full peer that admits a needy link request drops a link only once the new one opens', () => {
+  for (const opens of [true, false]) {
+    const { h } = fullNode()
+    // Through the mesh, not a tracker answer: before, a link was dropped here at once, and a
+    // new link that took seconds to open (or never did) left a sparse mesh cut meanwhile.
+    assert.equal(h.node.admit(peer(9), 'in', 'needy'), true)
+    assert.equal(h.rec.disconnected.length, 0)
+    assert.equal(h.node.slotsUsed, 6)
+    if (opens) {
+      assert.equal(h.node.linkUp(peer(9), { direction: 'in' }), true)
+      assert.equal(h.rec.disconnected.length, 1)
+    } else {
+      h.node.linkFailed(peer(9))
+      assert.equal(h.rec.disconnected.length, 0, 'a link that never opened cost none')
+    }
+    assert.equal(h.node.degree, 6)
+  }
 })
 
 test('a speculative link that opens when every slot is taken by attempts under way is refused', () => {
