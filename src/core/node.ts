@@ -414,9 +414,10 @@ export class MeshNode {
   // ---- links ---------------------------------------------------------------
 
   /**
-   * May a link with `peer` be set up? Reserves a slot when yes. A full node makes
-   * room (HyParView-style) for a needy newcomer, a near peer or a shuffle, by
-   * dropping a link whose owner stays well connected; otherwise it refuses.
+   * May a link with `peer` be set up? Reserves a slot when yes. A full node admits a
+   * needy newcomer, a near peer or a shuffle (HyParView-style) when it has a link whose
+   * owner stays well connected, and drops that link once the new one opens (see
+   * Pending.speculative); otherwise it refuses. `viaTracker`: our answer to a tracker offer.
    */
   admit(peer: Address, direction: Direction, reason: LinkReason = 'plain', viaTracker = false): boolean {
     if (this.closed || peer === this.address || this.neighbours.has(peer)) return false
