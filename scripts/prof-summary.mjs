@@ -31,8 +31,8 @@ if (process.argv.includes('--inclusive')) {
     const seen = new Set()
     for (let id = prof.samples[i]; id !== undefined; id = parent.get(id)) {
       const f = byId.get(id).callFrame
-      if (!f.url.includes('/src/')) continue
-      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/src\//, 'src/')}:${f.lineNumber + 1}:${f.columnNumber + 1}`
+      if (!f.url.includes('/src/') && !f.url.includes('.cache/')) continue
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|\.cache)\//, '$1/')}:${f.lineNumber + 1}:${f.columnNumber + 1}`
       if (seen.has(key)) continue
       seen.add(key)
       incl.set(key, (incl.get(key) ?? 0) + d)

@@ -64,7 +64,10 @@ interface Tracked {
 
 export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const wallStart = performance.now()
-  const log = o.log ? (line: string) => o.log!(`${((performance.now() - wallStart) / 1000).toFixed(1)} s: ${line}`) : () => {}
+  const log = o.log
+    ? (line: string) =>
+        o.log!(`${((performance.now() - wallStart) / 1000).toFixed(1)} s, ${sim.net.eventsRun} events: ${line}`)
+    : () => {}
   const sim = new Simulation({
     seed: o.seed,
     signatures: o.signatures,
