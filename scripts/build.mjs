@@ -56,6 +56,8 @@ const INTERNAL_MEMBERS = [
   'twoHopsAway', 'victim', 'tracker', 'expectedAddress', 'defense', 'abandon', 'discover', 'schedule',
   'rebalance', 'offerId', 'peerId', 'infoHash', 'trackerUrl', 'cancel', 'root', 'neighbour',
   'announce', 'fail', 'payload', 'remaining', 'viaTracker', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
+  'keepalive', 'unreachable', 'spread', 'recentIds', 'isTreeLink', 'runDue', 'addedAtMs', 'lastSentAt', 'succeeded',
+  'nextWakeAt',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

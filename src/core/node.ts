@@ -244,7 +244,8 @@ export class MeshNode {
   private readonly reverseRoutes: ReverseRoutes
   private readonly plumtree: Plumtree
   private readonly requests: Requests<Delivery>
-  private readonly originKeys = new Map<number, OriginEntry>()
+  /** Origin keys by their first four bytes: [public key, address key] (see originKey). */
+  private readonly originKeys = new Map<number, [Uint8Array, AddrKey]>()
   /** Our place in the broadcast tree (tree.ts). */
   private tree: TreePosition
   /** A root held for gone until `until` (tree.ts ROOT_HOLD_MS): announced as gone, followed by nobody here. */
@@ -1635,28 +1636,20 @@ export class MeshNode {
 
   private originKey(publicKey: Uint8Array): AddrKey {
     // Keyed by the key's first four bytes (a small integer: no string made per message,
-    // which was 6% of a simulated broadcast), the full key compared on a hit.
+    // which was 6% of a simulated broadcast), the full key compared on a hit. Two keys
+    // that start alike only take turns in the one slot.
     const head = (publicKey[0]! << 24) | (publicKey[1]! << 16) | (publicKey[2]! << 8) | publicKey[3]!
     let e = this.originKeys.get(head)
-    while (e !== undefined && !equalBytes(e.publicKey, publicKey)) e = e.next
-    if (e === undefined) {
+    if (e === undefined || !equalBytes(e[0], publicKey)) {
       const address = this.crypto.addressOf(publicKey)
       // Its hex is needed anyway (every delivery compares the origin with us): made once here.
       const hex = toHex(address)
-      const key = this.newKey(hex, () => keyFromBytes(address, hex))
       if (this.originKeys.size >= 4096) this.originKeys.clear()
-      e = { publicKey: publicKey.slice(), key, next: this.originKeys.get(head) }
+      e = [publicKey.slice(), this.newKey(hex, () => keyFromBytes(address, hex))]
       this.originKeys.set(head, e)
     }
-    return e.key
+    return e[1]
   }
-}
-
-/** A remembered origin: its public key, its address key, and the next entry whose key starts alike. */
-interface OriginEntry {
-  publicKey: Uint8Array
-  key: AddrKey
-  next: OriginEntry | undefined
 }
 
 /** Requests and link signals get answered: the way they came in is worth remembering (see ReverseRoutes). */
