@@ -93,6 +93,10 @@ const browser = {
   // (nothing outside it reads them; none is an option, a wire field or public API, and
   // none is ever named in a string): ~0.5 KiB and ~0.2 KiB gzipped.
   mangleProps: new RegExp(`^(_[a-zA-Z]|(${INTERNAL_MEMBERS.join('|')})$)`),
+  // Class fields assigned in the constructor instead of declared one by one (TypeScript's
+  // pre-ES2022 emit): no bare `field;` list per class (~1 KiB minified). No class of ours
+  // relies on define semantics (no field shadows an accessor of a base class).
+  tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
   sourcemap: true,
   legalComments: 'eof',
   logLevel: 'warning',
