@@ -266,6 +266,12 @@ export class MeshNode {
   private readonly improving = new Set<string>()
   private closed = false
   private started = false
+  /**
+   * Rebalancing runs often enough for the keepalive (the defaults: every 0.75-1.25 s, and
+   * pings are due every 2 s): then one timer does both, and an idle peer wakes once a
+   * second instead of twice (a sixth of a settled simulated mesh's events).
+   */
+  private readonly keepaliveOnRebalance: boolean
 
   constructor(
     private readonly signer: Signer,
@@ -284,6 +290,7 @@ export class MeshNode {
     // With very few links, protecting two near links would leave nothing to trade.
     this.nearLinks = Math.min(o.nearLinks, Math.max(1, Math.floor(o.maxPeers / 3)))
     this.sparse = o.maxPeers <= SPARSE_MAX_PEERS
+    this.keepaliveOnRebalance = o.rebalanceIntervalMs <= o.pingIntervalMs / 2
     this.known = new PeerCache(o.knownMaxPeers)
     this.seen = new SeenCache<Kind>({ maxEntries: o.seenMaxEntries, maxAgeMs: o.seenTtlMs })
     this.walks = new Walks(o.seenMaxEntries, WALK_TTL_MS)
@@ -398,7 +405,7 @@ export class MeshNode {
     const now = this.clock.now()
     const o = this.options
     this.scheduler.at(now + this.rng.next() * o.rebalanceIntervalMs * 0.2, () => this.rebalance())
-    this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
+    if (!this.keepaliveOnRebalance) this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
     this.scheduler.at(now + o.shuffleIntervalMs * (0.5 + this.rng.next()), () => this.shuffle())
   }
 
@@ -1433,6 +1440,7 @@ export class MeshNode {
     const o = this.options
     if (periodic) {
       this.scheduler.at(now + o.rebalanceIntervalMs * (0.75 + 0.5 * this.rng.next()), () => this.rebalance())
+      if (this.keepaliveOnRebalance) this.keepalive()
       // Now and then refresh one neighbour's picture of us (and our hints for it).
       if (this.rng.next() < 0.2 && this.neighbours.size > 0) {
         const list = this.neighbourList()
@@ -1589,7 +1597,7 @@ export class MeshNode {
     if (this.closed) return
     const now = this.clock.now()
     const o = this.options
-    this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
+    if (!this.keepaliveOnRebalance) this.scheduler.at(now + o.pingIntervalMs / 2, () => this.keepalive())
     for (const n of [...this.neighbours.values()]) {
       if (now - n.lastHeardAt > o.deadAfterMs) this.drop(n.address, 'timeout')
       else if (now - n.lastSentAt >= o.pingIntervalMs) this.sendPacket(n.address, { type: 'ping', nonce: 0 })
