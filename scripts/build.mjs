@@ -57,7 +57,8 @@ const INTERNAL_MEMBERS = [
   'rebalance', 'offerId', 'peerId', 'infoHash', 'trackerUrl', 'cancel', 'root', 'neighbour',
   'announce', 'fail', 'payload', 'remaining', 'viaTracker', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
   'keepalive', 'unreachable', 'spread', 'recentIds', 'isTreeLink', 'runDue', 'addedAtMs', 'lastSentAt', 'succeeded',
-  'nextWakeAt', 'keepaliveOnRebalance',
+  'nextWakeAt', 'keepaliveOnRebalance', 'walkBytes', 'arena', 'keep', 'used', 'maxMessages',
+  'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

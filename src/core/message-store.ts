@@ -1,3 +1,5 @@
+import { ByteArena } from './byte-arena.js'
+
 /**
  * Recent broadcasts kept so a GRAFT (a neighbour that heard of a message only by
  * digest) can be answered. Bounded by count and by total bytes, oldest out first.
@@ -9,20 +11,11 @@ export interface StoredMessage {
   id?: Uint8Array
 }
 
-/** Largest chunk stored copies are packed into; a message over a quarter of it gets a buffer of its own. */
-const CHUNK_BYTES = 16 * 1024
-
 export class MessageStore {
   private readonly entries = new Map<string, StoredMessage>()
   private bytes = 0
-  /**
-   * Copies are packed into shared chunks (2 KiB, doubling to 16 KiB): a stored view of the
-   * received packet kept one buffer alive per message (400 per peer after 400 broadcasts;
-   * 10,000 simulated peers spent a fifth of their time in GC and buffer allocation). A
-   * chunk goes when the last message in it is evicted, and messages leave oldest first.
-   */
-  private chunk = new Uint8Array(0)
-  private used = 0
+  /** Copies, so a stored message does not keep its received packet alive (see ByteArena). */
+  private readonly arena = new ByteArena()
 
   constructor(
     private readonly maxMessages: number,
@@ -50,15 +43,7 @@ export class MessageStore {
   }
 
   private keep(bytes: Uint8Array): Uint8Array {
-    if (bytes.length > CHUNK_BYTES / 4) return bytes.slice()
-    if (this.used + bytes.length > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(2048, 2 * this.chunk.length)))
-      this.used = 0
-    }
-    const out = this.chunk.subarray(this.used, this.used + bytes.length)
-    out.set(bytes)
-    this.used += bytes.length
-    return out
+    return this.arena.copy(bytes) ?? bytes.slice()
   }
 
   get size(): number {
