@@ -42,7 +42,13 @@ export interface NodeOptions {
   deadAfterMs: number
   /** Give up on a link being set up after this long. */
   linkTimeoutMs: number
-  /** How long lazy digests (IHAVE) are batched before they are sent. */
+  /**
+   * How long lazy digests (IHAVE) are batched before they are sent. 100 ms, not 20: a
+   * digest only matters when the tree missed a message (repair waits graftTimeoutMs
+   * after it anyway), and under load one packet then carries several ids. 200 broadcasts
+   * 10 ms apart over 2,000 simulated peers: 387k -> 126k digest packets, 2.74 -> 1.61
+   * events per delivery, the same delivery.
+   */
   ihaveDelayMs: number
   /** How long to wait for a message announced by IHAVE before asking for it (GRAFT). */
   graftTimeoutMs: number
@@ -86,7 +92,7 @@ export const DEFAULT_NODE_OPTIONS: NodeOptions = {
   pingIntervalMs: 2000,
   deadAfterMs: 7000,
   linkTimeoutMs: 15000,
-  ihaveDelayMs: 20,
+  ihaveDelayMs: 100,
   graftTimeoutMs: 400,
   seenTtlMs: 120_000,
   seenMaxEntries: 50_000,
