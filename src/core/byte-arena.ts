@@ -15,7 +15,9 @@ export class ByteArena {
   copy(bytes: Uint8Array): Uint8Array | undefined {
     if (bytes.length > CHUNK_BYTES / 4) return undefined
     if (this.used + bytes.length > this.chunk.length) {
-      this.chunk = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(2048, 2 * this.chunk.length)))
+      // Never smaller than what is copied: the first chunk (2 KiB) would cut a 3 KiB copy short.
+      const grown = Math.min(CHUNK_BYTES, Math.max(2048, 2 * this.chunk.length))
+      this.chunk = new Uint8Array(Math.max(grown, bytes.length))
       this.used = 0
     }
     const out = this.chunk.subarray(this.used, this.used + bytes.length)

@@ -405,7 +405,15 @@ export class LinkManager {
       if (this.host.inbound && !this.host.inbound(address, bytes.length)) return
       // A reassembled message is a buffer of its own (a single-frame one is a view into the carrier's).
       const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-      const r = this.host.node().receive(address, bytes, owns)
+      let r: ReturnType<MeshNode['receive']>
+      try {
+        r = this.host.node().receive(address, bytes, owns)
+      } catch (err) {
+        // One packet the core could not handle is a warning, never an exception thrown out of
+        // the socket's event handler into the application (a ByteArena bug once did that).
+        this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed'))
+        return
+      }
       if (r instanceof Promise) r.then(() => this.host.reschedule()).catch((err) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed')))
       else this.host.reschedule()
     })
