@@ -400,6 +400,9 @@ export class LinkManager {
         busy: (outbox, busy) => this.setBusy(outbox, busy),
       }),
     )
+    // One packet the core could not handle, at once or later, is a warning, never an
+    // exception thrown out of the socket's event handler (a ByteArena bug once did that).
+    const failed = (err: unknown) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed'))
     link.on('message', (bytes) => {
       if (this.links.get(address) !== link) return
       if (this.host.inbound && !this.host.inbound(address, bytes.length)) return
@@ -409,12 +412,9 @@ export class LinkManager {
       try {
         r = this.host.node().receive(address, bytes, owns)
       } catch (err) {
-        // One packet the core could not handle is a warning, never an exception thrown out of
-        // the socket's event handler into the application (a ByteArena bug once did that).
-        this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed'))
-        return
+        return failed(err)
       }
-      if (r instanceof Promise) r.then(() => this.host.reschedule()).catch((err) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed')))
+      if (r instanceof Promise) r.then(() => this.host.reschedule()).catch(failed)
       else this.host.reschedule()
     })
     link.on('close', (err) => {
