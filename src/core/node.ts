@@ -531,6 +531,10 @@ export class MeshNode {
     if (!this.neighbours.delete(peer)) return
     // A peer that went silent is most likely gone: do not keep dialling it as a candidate.
     if (reason === 'timeout') this.known.delete(peer)
+    // A link that broke (bad frames, a network error) is not dialled again at once: a
+    // peer we just cut off for garbage was re-dialled through the mesh within 250 ms,
+    // and that dial then won the tie-break against its own new link (live, hostile test).
+    else if (reason === 'error') this.known.failed(peer, this.clock.now(), this.options.rebalanceIntervalMs)
     // Our root went silent: tell the tree it is gone rather than let it count up.
     if (reason === 'timeout' && peer === this.tree.root) this.holdRoot(peer)
     this.plumtree.linkDown(peer)

@@ -423,7 +423,7 @@ export class LinkManager {
       if (this.links.get(address) !== link) return
       if (err instanceof PeerweaveError) this.host.linkError?.(address, err)
       this.links.delete(address)
-      this.host.node().linkDown(address, 'closed')
+      this.host.node().linkDown(address, err ? 'error' : 'closed')
       this.refusedIfYoung(address, link)
       this.host.reschedule()
     })

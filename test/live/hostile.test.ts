@@ -6,6 +6,7 @@ import type { Swarm, SwarmOptions } from '../../src/node.js'
 import { envelopeFrom } from '../fuzz/node-harness.js'
 import { BridgeNet, linked, nextMessage, nextWarning, waitFor } from './bridge-helpers.js'
 import { firstFrame, MB, memoryInUse, RawPeer } from './hostile-helpers.js'
+import { recordLinks } from './swarm-helpers.js'
 
 /**
  * A hostile peer (test/live/hostile-helpers.ts: raw frames over a real WebSocket
@@ -72,9 +73,10 @@ test('garbage, truncated and oversized frames: ERR_MALFORMED, the link closed, a
   timeout: 90_000,
 }, async () => {
   const h = await honest('hostile frames')
+  const evil = Identity.generate()
+  const links = recordLinks([h.a, h.b, h.c], { [evil.address]: 'evil' })
   try {
     const mem = memoryInUse()
-    const evil = Identity.generate()
     // Garbage packets on an authenticated link: dropped, warned, scored.
     const linked = () =>
       waitFor(
@@ -109,7 +111,7 @@ test('garbage, truncated and oversized frames: ERR_MALFORMED, the link closed, a
     assert.ok(!h.a.peers.some((x) => x.address === evil.address))
     await after(h, mem, 'frames')
   } catch (err) {
-    throw new Error(`${(err as Error).message}; A warned: ${h.net.warningSummary()}`, { cause: err })
+    throw new Error(`${(err as Error).message}; A warned: ${h.net.warningSummary()}; links: ${links()}`, { cause: err })
   } finally {
     await h.net.closeAll()
   }

@@ -86,11 +86,12 @@ export function neighbourLists(swarms: Swarm[]): string {
 /**
  * Record every link opening and closing among `swarms` from now on; the result formats
  * the timeline (seconds since the call: `1.25 0+2` linked 0 and 2, `3.50 0-2` closed it,
- * as each end saw it), for failure messages.
+ * as each end saw it), for failure messages. `others` names peers that are not swarms
+ * (a raw hostile peer) by address.
  */
-export function recordLinks(swarms: Swarm[]): () => string {
+export function recordLinks(swarms: Swarm[], others: Record<string, string> = {}): () => string {
   const t0 = Date.now()
-  const index = new Map(swarms.map((s, i) => [s.address, i]))
+  const index = new Map<string, string | number>([...swarms.map((s, i) => [s.address, i] as const), ...Object.entries(others)])
   const events: string[] = []
   swarms.forEach((s, i) => {
     const at = () => ((Date.now() - t0) / 1000).toFixed(2)
