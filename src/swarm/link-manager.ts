@@ -479,8 +479,7 @@ export class LinkManager {
   private refusedIfYoung(address: Address, link: Link): void {
     const at = this.openedAt.get(link)
     if (this.closed || link.direction !== 'out' || at === undefined || Date.now() - at >= REFUSED_WITHIN_MS) return
-    const node = this.host.node()
-    node.known.failed(address, Date.now(), node.options.rebalanceIntervalMs)
+    this.host.node().backOff(address)
     this.host.linkFailed?.(address)
   }
 
