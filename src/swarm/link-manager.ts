@@ -423,8 +423,9 @@ export class LinkManager {
       if (this.links.get(address) !== link) return
       if (err instanceof PeerweaveError) this.host.linkError?.(address, err)
       this.links.delete(address)
+      // A link that broke is backed off by the core itself (linkDown 'error').
       this.host.node().linkDown(address, err ? 'error' : 'closed')
-      this.refusedIfYoung(address, link)
+      this.refusedIfYoung(address, link, !err)
       this.host.reschedule()
     })
     this.host.linkOpened(link)
@@ -475,11 +476,14 @@ export class LinkManager {
     this.host.reschedule()
   }
 
-  /** The remote hung up on (or said goodbye to) a link we just opened: it refused us, or made room at once. Back off. */
-  private refusedIfYoung(address: Address, link: Link): void {
+  /**
+   * The remote hung up on (or said goodbye to) a link we just opened: it refused us, or
+   * made room at once. Back off (unless the core did already: `backOff` false).
+   */
+  private refusedIfYoung(address: Address, link: Link, backOff = true): void {
     const at = this.openedAt.get(link)
     if (this.closed || link.direction !== 'out' || at === undefined || Date.now() - at >= REFUSED_WITHIN_MS) return
-    this.host.node().backOff(address)
+    if (backOff) this.host.node().backOff(address)
     this.host.linkFailed?.(address)
   }
 
