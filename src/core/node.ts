@@ -103,8 +103,9 @@ interface Pending {
   answered?: boolean
   /**
    * Holds no slot until it opens, when room is made for it (or it is refused): our answer
-   * to a tracker offer, which its offerer may not keep (it keeps one of several), or a
-   * link a full peer admitted for a peer that needs it. Counting the first against the
+   * to a tracker offer, which its offerer may not keep (it keeps one of several), a
+   * link a full peer admitted for a peer that needs it, or a full peer's own dial of a
+   * near candidate (rebalance). Counting the first against the
    * cap left peers with maxPeers 2-3 no room and no neighbours for whole handshake
    * timeouts when they started together; making room for the second at once dropped a
    * link for one that could take seconds to open, cutting sparse meshes meanwhile.
