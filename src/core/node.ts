@@ -524,8 +524,7 @@ export class MeshNode {
     this.improving.delete(peer)
     const p = this.pending.get(peer)
     // An answer its offerer did not keep says nothing about the peer.
-    if (this.pending.delete(peer) && !p?.viaTracker)
-      this.backOff(peer)
+    if (this.pending.delete(peer) && !p?.viaTracker) this.backOff(peer)
   }
 
   /** Dial `peer` again only after a backoff (doubling with each failure in a row, see PeerCache). */
@@ -1574,7 +1573,11 @@ export class MeshNode {
   private dial(peer: KnownPeer, reason: LinkReason): void {
     const address = peer.key.hex
     // Full: the link holds no slot until it opens, when room is made for it (linkUp).
-    this.pending.set(address, { direction: 'out', since: this.clock.now(), speculative: this.slotsUsed >= this.options.maxPeers })
+    this.pending.set(address, {
+      direction: 'out',
+      since: this.clock.now(),
+      speculative: this.slotsUsed >= this.options.maxPeers,
+    })
     this.dialReasons.set(address, reason)
     this.io.dial(address, peer.bridgeUrl)
   }

@@ -91,7 +91,10 @@ export function neighbourLists(swarms: Swarm[]): string {
  */
 export function recordLinks(swarms: Swarm[], others: Record<string, string> = {}): () => string {
   const t0 = Date.now()
-  const index = new Map<string, string | number>([...swarms.map((s, i) => [s.address, i] as const), ...Object.entries(others)])
+  const index = new Map<string, string | number>([
+    ...swarms.map((s, i) => [s.address, i] as const),
+    ...Object.entries(others),
+  ])
   const events: string[] = []
   swarms.forEach((s, i) => {
     const at = () => ((Date.now() - t0) / 1000).toFixed(2)
