@@ -1328,7 +1328,7 @@ export class MeshNode {
     if (!this.pending.delete(peer)) return
     // A full peer that turned down a near link has nearer ones, and it keeps them for a
     // while: asking again in seconds (the usual backoff) is what kept large meshes churning.
-    this.backOff(peer, answer && reason === 'near' ? NEAR_REFUSED_BACKOFF_MS : this.options.rebalanceIntervalMs)
+    this.backOff(peer, answer && reason === 'near' ? NEAR_REFUSED_BACKOFF_MS : undefined)
     this.io.abandon(peer)
   }
 
