@@ -59,7 +59,7 @@ const INTERNAL_MEMBERS = [
   'keepalive', 'unreachable', 'spread', 'recentIds', 'isTreeLink', 'runDue', 'addedAtMs', 'lastSentAt', 'succeeded',
   'nextWakeAt', 'keepaliveOnRebalance', 'walkBytes', 'arena', 'keep', 'used', 'maxMessages',
   'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
-  'refused', 'shuffle', 'announceTimer', 'hex', 'view',
+  'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse',
 ]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */

@@ -385,21 +385,26 @@ export class LinkManager {
       node.linkFailed(address)
       return this.host.reschedule()
     }
+    // Registered before the core hears of it: linkUp sends its peer exchange to the new
+    // neighbour at once, and that packet found no link here and was lost.
+    const outbox = new Outbox(link, address, {
+      feedBytes: this.feedBytes,
+      maxBytes: this.backlogBytes,
+      warn: (err) => this.host.warn(err),
+      busy: (box, busy) => this.setBusy(box, busy),
+    })
+    const previous = this.links.get(address)
+    this.links.set(address, link)
+    this.outboxes.set(link, outbox)
     if (!node.linkUp(address, { direction: link.direction, bridgeUrl: link.remote.bridgeUrl, auth: link.remote.auth })) {
+      outbox.close()
+      this.outboxes.delete(link)
+      if (previous) this.links.set(address, previous)
+      else this.links.delete(address)
       link.close('unwanted')
       return this.host.reschedule()
     }
     this.openedAt.set(link, Date.now())
-    this.links.set(address, link)
-    this.outboxes.set(
-      link,
-      new Outbox(link, address, {
-        feedBytes: this.feedBytes,
-        maxBytes: this.backlogBytes,
-        warn: (err) => this.host.warn(err),
-        busy: (outbox, busy) => this.setBusy(outbox, busy),
-      }),
-    )
     // One packet the core could not handle, at once or later, is a warning, never an
     // exception thrown out of the socket's event handler (a ByteArena bug once did that).
     const failed = (err: unknown) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed'))
