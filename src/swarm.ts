@@ -533,7 +533,10 @@ export class Swarm extends EventEmitter {
     // hand it to a random peer (a full one makes room, as for a needy one). Without this
     // a peer at its target told the trackers it wanted none, and its shuffles did
     // nothing there. The next link change sets the count back.
-    if (why === 'shuffle') this.tracker?.setWanted(Math.max(1, this.node.wantedLinks()))
+    if (why === 'shuffle') {
+      this.links.shuffling = true
+      this.tracker?.setWanted(Math.max(1, this.node.wantedLinks()))
+    }
     for (const e of this.book.entries())
       if (e.bridgeUrl && !this.peerInfo.has(e.address) && !this.node.known.get(e.address)) this.node.learn(e.address, e.bridgeUrl)
     if (this.node.wantedLinks() > 0 || why === 'shuffle')
@@ -550,6 +553,7 @@ export class Swarm extends EventEmitter {
   }
 
   private updateWanted(): void {
+    this.links.shuffling = false
     this.tracker?.setWanted(this.node.wantedLinks())
   }
 

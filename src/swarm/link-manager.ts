@@ -93,6 +93,8 @@ export class LinkManager {
   private readonly backlogBytes: number
   private readonly retry: AnnounceRetry
   private closed = false
+  /** A shuffle asked the trackers for one link more (Swarm.discover); over at the next link change. */
+  shuffling = false
 
   constructor(
     private readonly host: LinkManagerHost,
@@ -229,8 +231,12 @@ export class LinkManager {
       node.linkFailed(address)
     }
     // Refused (already linked, full, or a crossed attempt the core keeps instead): the
-    // offer was not used, so it stays in the pool and goes out again.
-    if (!node.admit(address, 'out', node.degree < node.lowDegree ? 'needy' : 'plain')) return this.host.reschedule()
+    // offer was not used, so it stays in the pool and goes out again. An answer to a
+    // shuffle's offer may trade one of our links, as a shuffle's answerer does: admitted
+    // as 'plain', a full part of the mesh never took one (live, maxPeers 2: a full ring
+    // of four shuffled for 60 s while a fifth peer answered every offer, alone).
+    const reason = this.shuffling ? 'shuffle' : node.degree < node.lowDegree ? 'needy' : 'plain'
+    if (!node.admit(address, 'out', reason)) return this.host.reschedule()
     const dial = this.trackerOffers.claim(offerId)!
     const attempt = this.begin(address, dial.cancel, 'out')
     try {

@@ -55,6 +55,16 @@ test('the browser bundles are self-contained: no imports, no require, no Node bu
   )
 })
 
+test('the browser bundles name their license file, and it holds the bundled packages\' notices', () => {
+  for (const file of ['peerweave.js', 'peerweave.min.js']) {
+    const code = readFileSync(dist(file), 'utf8')
+    assert.match(code, new RegExp(`license information please see ${file.replace('.', '\\.')}\\.LEGAL\\.txt`), file)
+    const legal = readFileSync(dist(`${file}.LEGAL.txt`), 'utf8')
+    for (const notice of ['simple-peer. MIT License. Feross Aboukhadijeh', 'noble-curves - MIT License (c) 2022 Paul Miller'])
+      assert.ok(legal.includes(notice), `${file}.LEGAL.txt lacks "${notice}"`)
+  }
+})
+
 test('dist/node.js loads in Node and exports the public API', async () => {
   const mod = await import(dist('node.js'))
   for (const name of ['Swarm', 'Identity', 'PeerweaveError', 'topicIdentifier'])
