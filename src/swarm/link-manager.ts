@@ -295,18 +295,21 @@ export class LinkManager {
     if (link) this.outboxes.get(link)?.push(packet)
   }
 
-  /** Whether some link has packets waiting in its backlog. */
+  /** Whether a send should wait: some link has packets waiting in its backlog, or there is no link. */
   get backlogged(): boolean {
-    return this.busy.size > 0
+    return this.busy.size > 0 || this.links.size === 0
   }
 
   /**
-   * Resolves once no link has a backlog (at once when none has), or after `maxWaitMs`:
-   * application sends wait here, so a loop of large sends is paced by the links
-   * instead of overflowing them, while one stuck neighbour delays it only boundedly.
+   * Resolves once there is a link and none has a backlog (at once when so), or after
+   * `maxWaitMs`: application sends wait here, so a loop of large sends is paced by the
+   * links instead of overflowing them, while one stuck neighbour delays it only
+   * boundedly. A peer between links (a sparse mesh trading its only one) sends once the
+   * next opens instead of failing ERR_UNREACHABLE (live, maxPeers 2: a broadcast found
+   * no neighbour 2 s after the mesh had formed).
    */
   writable(maxWaitMs = SEND_WAIT_MS): Promise<void> {
-    if (this.busy.size === 0 || this.closed) return Promise.resolve()
+    if (!this.backlogged || this.closed) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(done, maxWaitMs)
       function done(): void {
@@ -411,6 +414,7 @@ export class LinkManager {
       return this.host.reschedule()
     }
     this.openedAt.set(link, Date.now())
+    if (this.busy.size === 0) this.release()
     // One packet the core could not handle, at once or later, is a warning, never an
     // exception thrown out of the socket's event handler (a ByteArena bug once did that).
     const failed = (err: unknown) => this.host.warn(asError(err, 'ERR_MALFORMED', 'receive failed'))
