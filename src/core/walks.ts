@@ -33,6 +33,8 @@ export interface Walk {
    * for a neighbour). Signed before it may go anywhere else (node.ts, forward).
    */
   linkTagged?: boolean
+  /** At the origin of application data: send it again should this walk find no route. */
+  resend?: () => void
 }
 
 /** Walk state by message id, bounded by count and by age like the seen-cache it is built on. */

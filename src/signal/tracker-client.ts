@@ -78,7 +78,7 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
   /** Offer id (hex) -> trackers it was sent to, awaiting the first answer. */
   private readonly pending = new Map<string, Set<string>>()
   private wanted = 0
-  private started = false
+  private started?: boolean
   private stopping: Promise<void> | undefined
 
   /** Validates the options; opens nothing until {@link start}. */
@@ -88,11 +88,6 @@ export class TrackerClient extends EventEmitter<TrackerClientEvents> {
     this.urls = this.config.urls
     const host = this.host()
     for (const url of this.urls) this.connections.set(url, new TrackerConnection(url, host))
-  }
-
-  /** How many more peers we currently ask for (0 = mesh full). */
-  get wantedPeers(): number {
-    return this.wanted
   }
 
   /** Whether the socket to `url` is open. */

@@ -57,7 +57,7 @@ export class TrackerConnection {
   private socket: WebSocketLike | null = null
   private retries = 0
   private trackerIntervalMs: number | undefined
-  private startedSent = false
+  private startedSent?: boolean
   private lastError: unknown
   private connectTimer: TimerHandle | undefined
   private reconnectTimer: TimerHandle | undefined

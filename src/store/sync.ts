@@ -11,9 +11,9 @@ import type { PeerStore, StoredPeer } from './types.js'
 export class StoreSync {
   private loaded: Promise<void> | undefined
   private timer: ReturnType<typeof setTimeout> | undefined
-  private dirty = false
+  private dirty?: boolean
   private saving: Promise<void> = Promise.resolve()
-  private closed = false
+  private closed?: boolean
 
   constructor(
     private readonly store: PeerStore,

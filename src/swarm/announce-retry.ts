@@ -40,7 +40,7 @@ interface TrackerState {
 export class AnnounceRetry {
   private readonly trackers = new Map<string, TrackerState>()
   private aliveAt = -Number.POSITIVE_INFINITY
-  private closed = false
+  private closed?: boolean
 
   constructor(private readonly host: AnnounceRetryHost) {}
 

@@ -40,7 +40,7 @@ interface UrlState {
 export class BridgeDialer {
   private readonly urls = new Map<string, UrlState>()
   private readonly aborts = new Set<AbortController>()
-  private closed = false
+  private closed?: boolean
 
   constructor(private readonly host: BridgeDialerHost) {}
 

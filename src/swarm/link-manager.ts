@@ -92,9 +92,9 @@ export class LinkManager {
   private readonly feedBytes: number
   private readonly backlogBytes: number
   private readonly retry: AnnounceRetry
-  private closed = false
+  private closed?: boolean
   /** A shuffle asked the trackers for one link more (Swarm.discover); over at the next link change. */
-  shuffling = false
+  shuffling?: boolean
 
   constructor(
     private readonly host: LinkManagerHost,
