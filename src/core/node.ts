@@ -652,13 +652,17 @@ export class MeshNode {
         }
         // Found no route: the same message again under its next id (see DIRECT_SENDS). With
         // no neighbour by then the walk just ends as unreachable, which warns on the last send.
-        if (env.purpose === 'data' && env.id[15]! < DIRECT_SENDS - 1)
+        if (env.purpose === 'data' && env.id[15]! < DIRECT_SENDS - 1) {
+          // From bytes of our own: the caller may reuse its buffer once send() resolved. The
+          // envelope holds them as sent (sealed in a private swarm: then a copy).
+          const again = this.crypto.seal ? joinBody(body).slice() : env.body
           walk.resend = () => {
             const next = env.id.slice()
             this.scheduler.at(this.clock.now() + REQUEST_RETRY_MS * 2 ** next[15]!++, () => {
-              if (!this.closed) this.direct(target, body, { ...opts, id: next }).catch((e) => this.io.warn(e))
+              if (!this.closed) this.direct(target, again, { ...opts, id: next }).catch((e) => this.io.warn(e))
             })
           }
+        }
         this.walks.add(idHex, walk)
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
         // they get a small budget; user messages get the full one. Sparse meshes (small

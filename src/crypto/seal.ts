@@ -33,9 +33,18 @@ export interface BodySealOptions {
   prefer?: SealBackend
 }
 
+/**
+ * The AES-GCM nonce of a message: its id's first 12 bytes, the 12th XORed with the 16th. A
+ * direct message sent again keeps its id but for the 16th byte (the send count: core/node.ts,
+ * DIRECT_SENDS), and under one key a nonce must never seal twice: with the first 12 bytes
+ * alone, the sends of one message shared a nonce under different AADs, which gives GHASH's
+ * key away. A first send (16th byte 0) keeps the plain 12 bytes.
+ */
 function nonceOf(id: Uint8Array): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length < NONCE_BYTES) throw invalidArg('id', 'a message id of 16 bytes', id)
-  return id.subarray(0, NONCE_BYTES)
+  if (!(id instanceof Uint8Array) || id.length < 16) throw invalidArg('id', 'a message id of 16 bytes', id)
+  const nonce = id.slice(0, NONCE_BYTES)
+  nonce[NONCE_BYTES - 1]! ^= id[15]!
+  return nonce
 }
 
 function aadOf(id: Uint8Array, originKey: Uint8Array): Uint8Array {
@@ -89,7 +98,7 @@ export function createBodySeal(sealKey: Uint8Array, options: BodySealOptions = {
   }
   const params = (id: Uint8Array, originKey: Uint8Array): AesGcmParams => ({
     name: 'AES-GCM',
-    iv: buf(nonceOf(id).slice()),
+    iv: buf(nonceOf(id)),
     additionalData: buf(aadOf(id, originKey)),
     tagLength: SEAL_OVERHEAD_BYTES * 8,
   })

@@ -101,3 +101,20 @@ test('the target delivers one send, under the first send\u2019s id, and acknowle
   const acks = target.rec.sent.map((s) => decodePacket(s.packet).type).filter((t) => t === 'ack')
   assert.deepEqual(acks, ['ack', 'ack', 'ack'])
 })
+
+test('a send again carries the bytes first sent, though the caller reused its buffer', async () => {
+  const origin = harness(81)
+  const relay = harness(82).signer.address
+  const target = harness(83).signer.address
+  origin.link(relay)
+  const buffer = Uint8Array.of(1, 2, 3, 4)
+  await origin.node.direct(target, buffer)
+  const first = walksTo(origin, relay)[0]!
+  buffer.fill(0xee)
+  origin.node.receive(relay, encodePacket({ type: 'back', id: Buffer.from(idOf(first), 'hex'), budget: 0 }))
+  for (let waited = 0; waited < 2_000 && !walked(origin); waited += 50) advance(origin, 50)
+  const again = walksTo(origin, relay)[0]
+  assert.ok(again, 'sent again')
+  if (again.type !== 'walk') throw new Error('not a walk')
+  assert.deepEqual([...decodeEnvelope(again.envelope, 1 << 20).body], [1, 2, 3, 4])
+})

@@ -101,6 +101,23 @@ describe('private swarm keys and seals', () => {
     assert.deepEqual(await web.open(id, origin, b), body)
   })
 
+  test('the sends of one direct message (ids differing in the last byte) never share a nonce', async () => {
+    // AES-GCM under one key must never reuse a nonce; the same plaintext under the same nonce
+    // would seal to the same ciphertext, so distinct ciphertexts show distinct nonces.
+    for (const prefer of ['webcrypto', 'noble'] as const) {
+      const seal = createBodySeal(keys.sealKey, { prefer })
+      const sends = [0, 1, 2, 3, 4].map((k) => {
+        const sendId = id.slice()
+        sendId[15] = k
+        return sendId
+      })
+      const sealed = await Promise.all(sends.map((sendId) => seal.seal(sendId, origin, body)))
+      const bodies = new Set(sealed.map((b) => Buffer.from(b.subarray(0, body.length)).toString('hex')))
+      assert.equal(bodies.size, sends.length, `${prefer}: ${bodies.size} distinct ciphertexts for ${sends.length} sends`)
+      for (const [k, sendId] of sends.entries()) assert.deepEqual(await seal.open(sendId, origin, sealed[k]!), body)
+    }
+  })
+
   test('open fails with ERR_DECRYPT for another key, id, origin or a flipped bit', async () => {
     for (const prefer of ['webcrypto', 'noble'] as const) {
       const seal = createBodySeal(keys.sealKey, { prefer })
