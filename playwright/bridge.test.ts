@@ -8,6 +8,8 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import WebSocket from 'ws'
+// Node peers with @roamhq/wrtc in this process: its native cleanup may crash at exit (see there).
+import '../test/live/native-exit.js'
 import {
   BrowserBed,
   distances,

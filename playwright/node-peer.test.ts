@@ -8,6 +8,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+// Node peers with @roamhq/wrtc in this process: its native cleanup may crash at exit (see there).
+import '../test/live/native-exit.js'
 import {
   BrowserBed,
   distances,
