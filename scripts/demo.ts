@@ -69,9 +69,14 @@ async function run(): Promise<void> {
       if (!quiet) console.log(`  ${label(s.address)} - ${label(p.address)}   neighbours: ${s.peers.length}`)
     })
   }
+  // Exit at once when closed: @roamhq/wrtc now and then crashes (SIGSEGV) in its native
+  // cleanup when Node exits normally (see test/live/native-exit.ts).
   const stop = () => {
     console.log('\nclosing ...')
-    closeAll().then(() => console.log('closed'))
+    closeAll().then(() => {
+      console.log('closed')
+      process.exit(process.exitCode ?? 0)
+    })
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
@@ -117,7 +122,7 @@ async function run(): Promise<void> {
     process.off('SIGTERM', stop)
     await closeAll()
     console.log('done')
-    return
+    process.exit(process.exitCode ?? 0)
   }
   console.log(`\nThe demo swarm '${TOPIC}' keeps running on tracker ${tracker.url} until Ctrl-C.`)
   console.log('Open the chat page above in a browser on this machine to join it (build it first: npm run build).')
