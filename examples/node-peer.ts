@@ -112,7 +112,9 @@ function stop(): void {
   clearInterval(every)
   clearTimeout(announceTimer)
   rl.close()
-  swarm.close().then(() => console.log('node-peer closed'))
+  // Then exit (once the line is out): @roamhq/wrtc 0.10 sometimes crashes in its native
+  // cleanup when Node exits on its own after WebRTC connections existed (node-webrtc issues 7, 35).
+  swarm.close().then(() => process.stdout.write('node-peer closed\n', () => process.exit(0)))
 }
 process.once('SIGINT', stop)
 process.once('SIGTERM', stop)

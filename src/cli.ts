@@ -184,7 +184,13 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
     process.stdin.pause()
     if (!json) note('peerweave: leaving the swarm ...')
     swarm.close().then(
-      () => (json ? out({ event: 'closed' }) : note('peerweave: closed')),
+      () => {
+        json ? out({ event: 'closed' }) : note('peerweave: closed')
+        // Then exit, once stdout and stderr are out: @roamhq/wrtc 0.10 sometimes crashes in its
+        // native cleanup when Node exits on its own after WebRTC connections existed
+        // (node-webrtc issues 7 and 35).
+        process.stdout.write('', () => process.stderr.write('', () => process.exit(process.exitCode ?? 0)))
+      },
       (err) => {
         failed('close', err)
         process.exitCode = 1
