@@ -33,8 +33,10 @@ export interface Walk {
    * for a neighbour). Signed before it may go anywhere else (node.ts, forward).
    */
   linkTagged?: boolean
-  /** At the origin of application data: send it again should this walk find no route. */
+  /** At the origin of application data: send it again (no route, or no ack in time). */
   resend?: () => void
+  /** At the origin: sent again already; the later send reports, not this walk. */
+  resent?: boolean
 }
 
 /** Walk state by message id, bounded by count and by age like the seen-cache it is built on. */

@@ -75,15 +75,23 @@ test('a duplicate copy at the target is acked too, so that copy stops wandering'
   assert.equal(target.rec.delivered.length, 1, 'delivered once')
 })
 
-test('no ack within 15 s: the origin warns ERR_UNREACHABLE naming the target', async () => {
+test('no ack: sent again once after 5 s, then the origin warns ERR_UNREACHABLE 15 s after that send', async () => {
   const { origin, relay, target } = line()
-  await origin.node.direct(target.signer.address, Uint8Array.of(9))
-  // The relay swallows it (it died without a goodbye, say) and the link stays up.
-  take(origin, relay.signer.address)
+  const first = await origin.node.direct(target.signer.address, Uint8Array.of(9))
+  // The relay swallows every copy (it died without a goodbye, say) and the link stays up.
+  const walks = () => take(origin, relay.signer.address).filter((p) => typeOf(p) === 'walk').length
+  assert.equal(walks(), 1)
   const warnings = () => origin.rec.warnings.map((w) => `${w.code} ${w.message}`)
-  tick([origin], 14_000)
-  assert.equal(warnings().length, 0)
-  tick([origin], 1_500)
+  for (let t = 0; t < 4_900; t += 100) tick([origin], 100)
+  assert.equal(walks(), 0, 'nothing sent again before 5 s')
+  for (let t = 0; t < 1_000; t += 100) tick([origin], 100)
+  assert.equal(walks(), 1, 'sent again once, 5-6 s after the first send')
+  for (let t = 0; t < 14_000; t += 100) tick([origin], 100)
+  assert.deepEqual(warnings(), [], 'no warning within 15 s of the second send')
+  for (let t = 0; t < 1_600; t += 100) tick([origin], 100)
   assert.equal(warnings().length, 1)
-  assert.match(warnings()[0]!, new RegExp(`^ERR_UNREACHABLE .*${target.signer.address}`))
+  assert.match(warnings()[0]!, new RegExp(`^ERR_UNREACHABLE .*${target.signer.address}.*message ${first}`))
+  for (let t = 0; t < 30_000; t += 100) tick([origin], 100)
+  assert.equal(walks(), 0, 'a swallowed second send is not sent again blindly')
+  assert.equal(warnings().length, 1, 'one warning')
 })

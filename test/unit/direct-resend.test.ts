@@ -118,3 +118,38 @@ test('a send again carries the bytes first sent, though the caller reused its bu
   if (again.type !== 'walk') throw new Error('not a walk')
   assert.deepEqual([...decodeEnvelope(again.envelope, 1 << 20).body], [1, 2, 3, 4])
 })
+
+test('no ack 5 s after the first send (its walk vanished): sent again, delivered once, no warning', async () => {
+  const origin = harness(91)
+  const relay = harness(92)
+  const target = harness(93)
+  origin.link(relay.signer.address)
+  relay.link(origin.signer.address)
+  relay.link(target.signer.address)
+  target.link(relay.signer.address)
+  const first = await origin.node.direct(target.signer.address, Uint8Array.of(5))
+  // The first walk vanishes on the way (no BACK, and its link stays up).
+  walksTo(origin, relay.signer.address)
+  for (let t = 0; t < 6_000 && !walked(origin); t += 50) {
+    for (const h of [origin, relay, target]) {
+      h.clock.t += 50
+      h.node.tick()
+    }
+  }
+  const forward = (from: Harness, to: Harness) => {
+    const out = from.rec.sent.filter((s) => s.to === to.signer.address)
+    from.rec.sent = from.rec.sent.filter((s) => s.to !== to.signer.address)
+    for (const s of out) to.node.receive(from.signer.address, s.packet)
+    return out.length
+  }
+  // Carry every packet along the line until nothing moves.
+  for (let moved = 1; moved > 0; )
+    moved = forward(origin, relay) + forward(relay, target) + forward(target, relay) + forward(relay, origin)
+  assert.deepEqual(
+    target.rec.delivered.map((d) => d.id),
+    [first],
+    'delivered once, under the first send\u2019s id',
+  )
+  advance(origin, 30_000)
+  assert.deepEqual(origin.rec.warnings, [], 'the ack of the second send confirmed it')
+})
