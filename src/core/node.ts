@@ -673,10 +673,6 @@ export class MeshNode {
               if (!this.closed) this.direct(target, again, { ...opts, id: next }).catch((e) => this.io.warn(e))
             })
           }
-          if (!env.id[15])
-            this.scheduler.at(now + DIRECT_RESEND_MS, () => {
-              if (this.walks.get(idHex, this.clock.now()) === walk && !walk.resent && !this.closed) walk.resend!()
-            })
         }
         this.walks.add(idHex, walk)
         // Link requests are cheap to retry elsewhere (another candidate, the tracker), so
@@ -707,19 +703,24 @@ export class MeshNode {
           walk.budget = 0
           if (walk.outstanding === 0) this.step(idHex, walk)
         }
-        // Application data is confirmed by its target's ack; without one, say so (a request
-        // has its own timeout, and link signals their link's).
-        if (env.purpose === 'data') this.scheduler.at(now + DIRECT_CONFIRM_MS, () => this.unconfirmed(idHex))
+        // Application data is confirmed by its target's ack; without one, a first send goes
+        // again (DIRECT_RESEND_MS) and a later one says so (a request has its own timeout,
+        // and link signals their link's). One timer per send.
+        if (env.purpose === 'data') {
+          const first = !env.id[15] && walk.resend !== undefined
+          this.scheduler.at(now + (first ? DIRECT_RESEND_MS : DIRECT_CONFIRM_MS), () => this.unconfirmed(idHex, first))
+        }
         return idHex
       },
       () => this.neighbours.get(target)?.auth,
     )
   }
 
-  /** No ack for a direct message we sent, and its walk has not ended either way: it is lost. */
-  private unconfirmed(idHex: string): void {
+  /** No ack for a direct message we sent, and its walk has not ended either way: a first send goes again, a later one is lost. */
+  private unconfirmed(idHex: string, first: boolean): void {
     const walk = this.walks.get(idHex, this.clock.now())
     if (!walk || walk.prev !== undefined || this.closed || walk.resent) return
+    if (first) return walk.resend!()
     this.walks.delete(idHex)
     this.io.warn(
       new PeerweaveError(
