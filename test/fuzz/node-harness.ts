@@ -97,6 +97,17 @@ export function harness(
   }
 }
 
+/** Three nodes linked in a line, origin - relay - target, with nothing recorded as sent yet. */
+export function harnessLine(seeds: [number, number, number]): { origin: Harness; relay: Harness; target: Harness } {
+  const [origin, relay, target] = seeds.map((seed) => harness(seed)) as [Harness, Harness, Harness]
+  origin.link(relay.signer.address)
+  relay.link(origin.signer.address)
+  relay.link(target.signer.address)
+  target.link(relay.signer.address)
+  for (const h of [origin, relay, target]) h.rec.sent.length = 0
+  return { origin, relay, target }
+}
+
 /** A signed envelope (encoded) from `signer`, sealing the body with `seal` first when given. */
 export function envelopeFrom(
   signer: Signer & { secretKey: Uint8Array },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { decodePacket, encodePacket } from '../../src/core/packet.js'
-import { type Harness, harness } from '../fuzz/node-harness.js'
+import { type Harness, harnessLine } from '../fuzz/node-harness.js'
 
 /**
  * A direct message's target acknowledges it to the neighbour it came from, and the ack
@@ -16,17 +16,7 @@ const take = (h: Harness, to: string) => {
   return out
 }
 /** origin - relay - target, in a line. */
-function line() {
-  const origin = harness(51)
-  const relay = harness(52)
-  const target = harness(53)
-  origin.link(relay.signer.address)
-  relay.link(origin.signer.address)
-  relay.link(target.signer.address)
-  target.link(relay.signer.address)
-  for (const h of [origin, relay, target]) h.rec.sent.length = 0
-  return { origin, relay, target }
-}
+const line = () => harnessLine([51, 52, 53])
 const tick = (hs: Harness[], ms: number) => {
   for (const h of hs) {
     h.clock.t += ms

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { toHex } from '../../src/core/bytes.js'
 import { decodeEnvelope } from '../../src/core/envelope.js'
 import { decodePacket, encodePacket } from '../../src/core/packet.js'
-import { envelopeFrom, type Harness, harness } from '../fuzz/node-harness.js'
+import { envelopeFrom, type Harness, harness, harnessLine } from '../fuzz/node-harness.js'
 
 /**
  * Application data whose walk finds no route (every way came back: a sparse mesh cut in
@@ -120,13 +120,7 @@ test('a send again carries the bytes first sent, though the caller reused its bu
 })
 
 test('no ack 5 s after the first send (its walk vanished): sent again, delivered once, no warning', async () => {
-  const origin = harness(91)
-  const relay = harness(92)
-  const target = harness(93)
-  origin.link(relay.signer.address)
-  relay.link(origin.signer.address)
-  relay.link(target.signer.address)
-  target.link(relay.signer.address)
+  const { origin, relay, target } = harnessLine([91, 92, 93])
   const first = await origin.node.direct(target.signer.address, Uint8Array.of(5))
   // The first walk vanishes on the way (no BACK, and its link stays up).
   walksTo(origin, relay.signer.address)
