@@ -993,8 +993,15 @@ export class MeshNode {
     const now = this.clock.now()
     // Dedupe before verifying: each message costs at most one signature check here.
     if (this.seen.has(idHex, now)) return this.onDuplicate(n.address, p, env, idHex)
-    // A later send of application data for us that we delivered already (DIRECT_SENDS): acknowledged only.
-    if (env.purpose === 'data' && env.target && equalBytes(env.target, this.key.bytes) && this.seen.has(firstSendHex(idHex), now))
+    // A later send of application data for us that we delivered already (DIRECT_SENDS): acknowledged
+    // only. A first send (last id byte 0) was looked up just above.
+    if (
+      env.id[15] &&
+      env.purpose === 'data' &&
+      env.target &&
+      equalBytes(env.target, this.key.bytes) &&
+      this.seen.has(firstSendHex(idHex), now)
+    )
       return this.onDuplicate(n.address, p, env, idHex)
     const queued = this.verifying.get(idHex)
     if (queued) {
@@ -1145,8 +1152,9 @@ export class MeshNode {
     }
     if (env.kind === 'broadcast') this.plumtree.spread(idHex, env.id, p.envelope, p.hops, p.hops < env.hopLimit, from)
     if (origin.hex === this.address) return
-    // Application data for us is delivered under its first send's id, whichever send arrived.
-    if (env.target && env.purpose === 'data') {
+    // Application data for us is delivered under its first send's id, whichever send arrived
+    // (a first send's id is in the seen-cache already).
+    if (env.id[15] && env.target && env.purpose === 'data') {
       idHex = firstSendHex(idHex)
       this.seen.add(idHex, 'direct', this.clock.now())
     }
@@ -1331,11 +1339,11 @@ export class MeshNode {
     this.walks.delete(idHex)
     // Sent again already (no ack in time): that send reports, if it must.
     if (walk.resent) return
+    if (walk.resend) return walk.resend()
     const env = decodeEnvelope(walk.envelope, this.options.maxBodyBytes)
     const named = env.purpose === 'data' ? firstSendHex(idHex) : idHex
     const err = new PeerweaveError('ERR_UNREACHABLE', `no route to ${walk.target.hex} (message ${named})`)
-    if (walk.resend) walk.resend()
-    else if (env.purpose === 'request') this.requests.fail(idHex, err)
+    if (env.purpose === 'request') this.requests.fail(idHex, err)
     else if (env.purpose === 'signal') {
       // A request or accept that finds no way: the link it was setting up cannot
       // open, so free its slot now rather than after linkTimeoutMs (in a sparse mesh a
