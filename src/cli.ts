@@ -1,30 +1,43 @@
 /**
  * The `peerweave` command.
  *
- *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json]
+ *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay]
  *   peerweave tracker [--port N] [--host H]
  *
  * `join` runs a headless peer: prints what arrives, broadcasts each stdin line, and
  * sends `@<address> text` lines direct (an address prefix is enough when it names one
- * neighbour or sender). Exit codes: 0 on a clean stop, 1 on failure, 2 on bad usage.
+ * neighbour or sender). At the end of input it leaves once its sends have settled, or
+ * with --stay keeps running until a signal (a service with no stdin). Exit codes: 0 on a clean stop, 1 on failure, 2 on bad usage.
  */
 import { createInterface } from 'node:readline'
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'
-import { PeerweaveError } from './core/errors.js'
 import { messageEvent, messageLine, peerEvent, type Status, short, statusLine } from './cli/format.js'
 import type { Swarm as SwarmType, SwarmOptions } from './node.js'
+import { MAX_PEERS_LIMIT } from './swarm/options.js'
 
 const USAGE = `usage:
-  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json]
+  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay]
   peerweave tracker [--port N] [--host H]
 
 join     run a headless peer of <topic>: prints arriving messages, broadcasts each stdin
-         line, '@<address> text' sends direct; Ctrl-C or end of input leaves the swarm
+         line, '@<address> text' sends direct; Ctrl-C leaves the swarm, and so does the
+         end of input once its lines are sent (--stay: keep running, for services)
 tracker  run a local WebTorrent (websocket) tracker and print its URL`
 
 const STATUS_EVERY_MS = 3000
 
 class UsageError extends Error {}
+
+/**
+ * The error's code when it is a PeerweaveError. Not `instanceof`: the built command
+ * (dist/cli.js) and the library it loads (dist/node.js) are two bundles, each with its
+ * own copy of the class, so an error from one is never an instance of the other's.
+ */
+function errorCode(err: unknown): string | undefined {
+  return err instanceof Error && err.name === 'PeerweaveError' && typeof (err as { code?: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : undefined
+}
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const
 
@@ -82,13 +95,14 @@ async function join(args: string[]): Promise<void> {
     bootstrap: { type: 'string', multiple: true },
     'max-peers': { type: 'string' },
     json: { type: 'boolean' },
+    stay: { type: 'boolean' },
   })
   if (values.help) return void console.log(USAGE)
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `unexpected argument '${positionals[1]}'` : 'missing <topic>')
   const topic = positionals[0]!
   const json = values.json === true
   const listen = integer('listen', values.listen, 0, 65535)
-  const maxPeers = integer('max-peers', values['max-peers'], 1, 1000)
+  const maxPeers = integer('max-peers', values['max-peers'], 1, MAX_PEERS_LIMIT)
   const options: SwarmOptions = {
     ...(values.tracker ? { trackers: values.tracker } : {}),
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
@@ -106,13 +120,13 @@ async function join(args: string[]): Promise<void> {
   try {
     swarm = new CliSwarm(topic, options)
   } catch (err) {
-    if (err instanceof PeerweaveError && err.code === 'ERR_INVALID_ARG') throw new UsageError(err.message)
+    if (errorCode(err) === 'ERR_INVALID_ARG') throw new UsageError((err as Error).message)
     throw err
   }
-  runPeer(swarm, topic, json)
+  runPeer(swarm, topic, json, values.stay === true)
 }
 
-function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json: boolean): void {
+function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json: boolean, stay: boolean): void {
   const out = (event: Record<string, unknown>) => console.log(JSON.stringify(event))
   const note = (line: string) => console.error(line)
   const senders = new Set<string>()
@@ -146,7 +160,7 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
   swarm.on('disconnect', showStatus)
 
   const failed = (what: string, err: unknown) => {
-    const code = err instanceof PeerweaveError ? err.code : 'ERR_SEND'
+    const code = errorCode(err) ?? 'ERR_SEND'
     const message = `${what}: ${(err as Error)?.message ?? String(err)}`
     if (json) out({ event: 'warning', code, message })
     else note(`error: ${code}: ${message}`)
@@ -157,6 +171,15 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
     return hits.length === 1 ? hits[0] : /^[0-9a-f]{16,}$/i.test(prefix) ? prefix.toLowerCase() : undefined
   }
 
+  // Sends not settled yet: the end of input waits for them (`echo hi | peerweave join t`).
+  const sending = new Set<Promise<unknown>>()
+  const track = (p: Promise<unknown>) => {
+    const settled = p.then(
+      () => sending.delete(settled),
+      () => sending.delete(settled),
+    )
+    sending.add(settled)
+  }
   const rl = createInterface({ input: process.stdin, terminal: false })
   rl.on('line', (raw) => {
     const line = raw.trim()
@@ -167,10 +190,10 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
       const to = resolve(direct[1]!)
       if (!to) return failed('direct', new Error(`no single known peer matches '${direct[1]}'`))
       counts.out++
-      swarm.send(to, direct[2]!).catch((err) => failed(`direct to ${short(to)}`, err))
+      track(swarm.send(to, direct[2]!).catch((err) => failed(`direct to ${short(to)}`, err)))
     } else {
       counts.out++
-      swarm.send(line).catch((err) => failed('broadcast', err))
+      track(swarm.send(line).catch((err) => failed('broadcast', err)))
     }
   })
 
@@ -198,7 +221,10 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
     )
   }
   const offSignals = onStop(stop)
-  rl.on('close', stop)
+  rl.on('close', () => {
+    if (stopping || stay) return
+    void Promise.allSettled(sending).then(stop)
+  })
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -83,14 +83,17 @@ export function checkUrls(name: string, urls: unknown): string[] {
   return [...urls] as string[]
 }
 
+/** The most links `maxPeers` may ask for (the CLI's --max-peers checks against it too). */
+export const MAX_PEERS_LIMIT = 64
+
 /** Validate at the edge: every mistake is a PeerweaveError ERR_INVALID_ARG naming the option. */
 export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   if (typeof topic !== 'string' || topic.length === 0) throw invalidArg('topic', 'a non-empty string', topic)
   if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o)
   if (o.trackers !== undefined) checkUrls('trackers', o.trackers)
   if (o.bootstrap !== undefined) checkUrls('bootstrap', o.bootstrap)
-  if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 1 || o.maxPeers > 64))
-    throw invalidArg('maxPeers', 'an integer from 1 to 64', o.maxPeers)
+  if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 1 || o.maxPeers > MAX_PEERS_LIMIT))
+    throw invalidArg('maxPeers', `an integer from 1 to ${MAX_PEERS_LIMIT}`, o.maxPeers)
   if (o.coverage !== undefined && (typeof o.coverage !== 'number' || !(o.coverage > 0 && o.coverage <= 1)))
     throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
   if (o.iceServers !== undefined && !Array.isArray(o.iceServers))
