@@ -34,9 +34,8 @@ class UsageError extends Error {}
  * own copy of the class, so an error from one is never an instance of the other's.
  */
 function errorCode(err: unknown): string | undefined {
-  return err instanceof Error && err.name === 'PeerweaveError' && typeof (err as { code?: unknown }).code === 'string'
-    ? (err as { code: string }).code
-    : undefined
+  const code = (err as { code?: unknown } | null)?.code
+  return err instanceof Error && err.name === 'PeerweaveError' && typeof code === 'string' ? code : undefined
 }
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const
@@ -174,7 +173,7 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
   // Sends not settled yet: the end of input waits for them (`echo hi | peerweave join t`).
   const sending = new Set<Promise<unknown>>()
   const track = (p: Promise<unknown>) => {
-    const settled = p.then(
+    const settled: Promise<unknown> = p.then(
       () => sending.delete(settled),
       () => sending.delete(settled),
     )
