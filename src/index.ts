@@ -18,9 +18,11 @@ export { DEFAULT_LINK_LIMITS } from './core/link-guard.js'
 export type { LinkLimits } from './core/link-guard.js'
 export type { AllowOption } from './swarm/allow.js'
 export { Identity } from './crypto/identity.js'
-export type { Message, PeerInfo, SwarmEvents, SwarmOptions, Data } from './swarm.js'
+export type { Message, PeerInfo, SwarmEvents, SwarmEventArgs, SwarmOptions, SwarmPeerStats, Data } from './swarm.js'
+export type { TypedEmitter } from './emitter.js'
+export type { PeerStore, StoredPeer } from './store/types.js'
 export { topicIdentifier } from './swarm/topic.js'
-export type { RtcImplementation } from './transport/rtc-link.js'
+export type { IceServer, RtcImplementation } from './transport/rtc-link.js'
 
 /**
  * A topic swarm (see the base class in `swarm.ts` for the API). In a browser the

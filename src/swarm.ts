@@ -1,5 +1,5 @@
-import { EventEmitter } from 'events'
 import { fromHex, toHex } from './core/bytes.js'
+import { emitterClass } from './emitter.js'
 import { invalidArg, PeerweaveError } from './core/errors.js'
 import { type Delivery, MeshNode } from './core/node.js'
 import type { LinkReason } from './core/signal-codec.js'
@@ -78,6 +78,9 @@ export interface SwarmEvents {
   close: () => void
 }
 
+/** SwarmEvents as listener argument lists (how the typed emitter takes them). */
+export type SwarmEventArgs = { [E in keyof SwarmEvents]: Parameters<SwarmEvents[E]> }
+
 /**
  * A topic swarm: finds peers of the same topic through WebTorrent trackers (and
  * bridges), keeps a capped, self-healing partial mesh of authenticated links, and
@@ -89,7 +92,7 @@ export interface SwarmEvents {
  * await swarm.waitForPeers(1)
  * await swarm.send('hello everyone')
  */
-export class Swarm extends EventEmitter {
+export class Swarm extends emitterClass<SwarmEventArgs>() {
   readonly address: Address
   readonly identifier: string
   readonly identity: Signer
@@ -306,7 +309,9 @@ export class Swarm extends EventEmitter {
     if (this.tracker) {
       this.tracker.on('warning', (err) => this.warn(err))
       this.tracker.on('wantOffers', (url, count) => {
-        this.links.offersForTracker(url, count, this.node.wantedLinks()).catch((err) => this.warn(asError(err, 'ERR_TRACKER', 'announce failed')))
+        this.links
+          .offersForTracker(url, count, this.node.wantedLinks())
+          .catch((err) => this.warn(asError(err, 'ERR_TRACKER', 'announce failed')))
       })
       this.tracker.on('offer', (s) => {
         this.links.trackerOffer(s.trackerUrl, s.peerId, s.offerId, s.sdp)
@@ -411,7 +416,12 @@ export class Swarm extends EventEmitter {
           ? undefined
           : setTimeout(() => {
               cleanup()
-              reject(new PeerweaveError('ERR_TIMEOUT', `fewer than ${n} peers after ${timeoutMs} ms (have ${this.peerInfo.size})`))
+              reject(
+                new PeerweaveError(
+                  'ERR_TIMEOUT',
+                  `fewer than ${n} peers after ${timeoutMs} ms (have ${this.peerInfo.size})`,
+                ),
+              )
             }, timeoutMs)
       const cleanup = () => {
         if (timer) clearTimeout(timer)
@@ -499,12 +509,15 @@ export class Swarm extends EventEmitter {
     if (at === undefined || at >= this.wakeAt) return
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
     this.wakeAt = at
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined
-      this.wakeAt = Number.POSITIVE_INFINITY
-      this.node.tick()
-      this.reschedule()
-    }, Math.max(0, at - Date.now()))
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined
+        this.wakeAt = Number.POSITIVE_INFINITY
+        this.node.tick()
+        this.reschedule()
+      },
+      Math.max(0, at - Date.now()),
+    )
   }
 
   /** The core wants a link to `to`: over its bridge when it has one (and we have WebSockets), else WebRTC through the mesh. */
@@ -538,7 +551,8 @@ export class Swarm extends EventEmitter {
       this.tracker?.setWanted(Math.max(1, this.node.wantedLinks()))
     }
     for (const e of this.book.entries())
-      if (e.bridgeUrl && !this.peerInfo.has(e.address) && !this.node.known.get(e.address)) this.node.learn(e.address, e.bridgeUrl)
+      if (e.bridgeUrl && !this.peerInfo.has(e.address) && !this.node.known.get(e.address))
+        this.node.learn(e.address, e.bridgeUrl)
     if (this.node.wantedLinks() > 0 || why === 'shuffle')
       this.bridges.bootstrap(this.options.bootstrap ?? [], why === 'shuffle' ? 'shuffle' : this.wantReason())
   }

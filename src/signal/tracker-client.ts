@@ -8,7 +8,7 @@
  * `wrtc`, caps offers at 5 and shares one socket per URL across the whole process.
  */
 
-import { EventEmitter } from 'events'
+import { emitterClass } from '../emitter.js'
 import { invalidArg, PeerweaveError } from '../core/errors.js'
 import type { ConnectionHost } from './tracker-connection.js'
 import { TrackerConnection } from './tracker-connection.js'
@@ -70,7 +70,7 @@ export function createOfferId(
  * client.on('answer', (a) => completeOffer(a.offerId, a.sdp))
  * client.start()
  */
-export class TrackerClient extends EventEmitter<TrackerClientEvents> {
+export class TrackerClient extends emitterClass<TrackerClientEvents>() {
   /** The tracker URLs, deduplicated, in the order given. */
   readonly urls: readonly string[]
   private readonly config: ClientConfig

@@ -4,7 +4,7 @@ import { type LinkLimits, resolveLinkLimits } from '../core/link-guard.js'
 import type { NodeOptions } from '../core/options.js'
 import type { PeerStore } from '../store/types.js'
 import type { JsonValue, Signer } from '../core/types.js'
-import type { RtcImplementation } from '../transport/rtc-link.js'
+import type { IceServer, RtcImplementation } from '../transport/rtc-link.js'
 import type { WebSocketConstructor } from '../transport/ws-link.js'
 import { type AllowOption, resolveAllow } from './allow.js'
 
@@ -16,8 +16,12 @@ export interface SwarmOptions {
   maxPeers?: number
   /** (0, 1]: share of neighbours a message is pushed to at once. Default 0.33. */
   coverage?: number
-  /** ICE servers for WebRTC (tests pass []). */
-  iceServers?: RTCIceServer[]
+  /**
+   * STUN/TURN servers for WebRTC. Default [] (host candidates only): enough on one network
+   * or between public addresses; peers behind NATs need at least a STUN server, such as
+   * `[{ urls: 'stun:stun.l.google.com:19302' }]`, and a TURN server for symmetric NATs.
+   */
+  iceServers?: IceServer[]
   /** WebRTC implementation ({ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }); the Node entry fills it in. */
   rtc?: RtcImplementation
   /** WebSocket constructor for trackers and bridges; browsers have one built in, the Node entry injects `ws`. */
@@ -97,7 +101,7 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   if (o.coverage !== undefined && (typeof o.coverage !== 'number' || !(o.coverage > 0 && o.coverage <= 1)))
     throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
   if (o.iceServers !== undefined && !Array.isArray(o.iceServers))
-    throw invalidArg('iceServers', 'an array of RTCIceServer', o.iceServers)
+    throw invalidArg('iceServers', 'an array of ICE servers ({ urls })', o.iceServers)
   if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret.length === 0))
     throw invalidArg('secret', 'a non-empty string', o.secret)
   if (o.identity !== undefined) {

@@ -27,12 +27,22 @@ export interface RtcImplementation {
   RTCIceCandidate: unknown
 }
 
+/**
+ * A STUN or TURN server, as RTCPeerConnection takes it (the DOM's RTCIceServer, declared
+ * here so the package's types compile in Node projects without the DOM library).
+ */
+export interface IceServer {
+  urls: string | string[]
+  username?: string
+  credential?: string
+}
+
 /** Options of {@link createRtcDialer}. */
 export interface RtcDialerOptions extends LinkOptions {
   /** Injected WebRTC implementation: `{ RTCPeerConnection, RTCSessionDescription, RTCIceCandidate }`. */
   rtc: RtcImplementation
   /** STUN/TURN servers (tests and loopback use `[]`). */
-  iceServers?: RTCIceServer[]
+  iceServers?: IceServer[]
 }
 
 /** An outgoing link in progress: send `offer` to the peer, pass its answer to `accept`. */
@@ -120,7 +130,7 @@ export function createRtcDialer(options: RtcDialerOptions): RtcDialer {
 function setup(
   initiator: boolean,
   rtc: RtcImplementation,
-  iceServers: RTCIceServer[],
+  iceServers: IceServer[],
   options: ResolvedLinkOptions,
   expectedAddress: Address | undefined,
 ) {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { WebSocket, WebSocketServer } from 'ws'
 import { BridgeNet, linked, nextWarning, waitFor } from './bridge-helpers.js'
+import type { JsonValue } from '../../src/core/types.js'
 
 /**
  * First-hop messages on a plain ws:// bridge link, with a man in the middle who sees
@@ -85,7 +86,7 @@ test('a man in the middle of a ws:// link: first-hop messages carry MACs; change
       () => 'linked through the proxy',
     )
     b.on('message', (m) => {
-      if (m.direct) void m.reply({ echo: m.data }).catch(() => {})
+      if (m.direct) void m.reply({ echo: m.data as JsonValue }).catch(() => {})
     })
 
     // Untouched: the request and its reply go through as MAC packets.

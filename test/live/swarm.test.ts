@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
 import type { Message, Swarm } from '../../src/node.js'
+import type { JsonValue } from '../../src/core/types.js'
 import { addStaggered, isMeshConnected, neighbourLists, recordLinks, Testbed, waitUntil } from './swarm-helpers.js'
 
 // Real WebRTC over loopback: run inside scripts/netns.sh (no ICE servers, nothing leaves the machine).
@@ -108,7 +109,7 @@ function answerQuestions(swarms: Swarm[]): void {
     s.on('message', (m) => {
       const d = m.data as Json
       if (d && typeof d === 'object' && !(d instanceof Uint8Array) && d.q !== undefined)
-        void m.reply({ a: d.q, by: s.address })
+        void m.reply({ a: d.q as JsonValue, by: s.address })
     })
 }
 

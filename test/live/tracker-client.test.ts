@@ -74,12 +74,19 @@ function client(peerByte: number, urls: string[], extra: Partial<TrackerClientOp
   return c
 }
 
-/** Resolve with the first `event` whose arguments pass `accept`; reject after a deadline. */
+/**
+ * Resolve with the first `event` whose arguments pass `accept`; reject after a deadline.
+ * Any emitter (the client's typed one, the tracker server's): `A` names the arguments.
+ */
 function waitFor<A extends unknown[]>(
-  emitter: { once(e: string, fn: (...a: A) => void): unknown; off(e: string, fn: (...a: A) => void): unknown },
+  target: object,
   event: string,
   accept: (...args: A) => boolean = () => true,
 ): Promise<A> {
+  const emitter = target as unknown as {
+    once(e: string, fn: (...a: A) => void): unknown
+    off(e: string, fn: (...a: A) => void): unknown
+  }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(event, listener)

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const cli = `${root}dist/cli.js`
 const { Swarm } = (await import(`${root}dist/node.js`)) as typeof import('../../src/node.js')
+type Message = import('../../src/node.js').Message
 
 interface Run {
   child: ChildProcess
@@ -85,10 +86,10 @@ test('a bad flag value is a usage error (exit 2), not a crash', async () => {
 
 test('end of input: the lines read are sent before the peer leaves', { timeout: 60_000 }, async (t) => {
   const { lib, args } = await fixture(t, 'peerweave-cli-eof')
-  const got = once(lib, 'message') as Promise<[{ data: unknown }]>
+  const got = new Promise<Message>((resolve) => lib.once('message', resolve))
   const run = start(args)
   run.child.stdin!.end('hello from stdin\n')
-  const [msg] = await got
+  const msg = await got
   assert.equal(msg.data, 'hello from stdin')
   const { code, stderr } = await run.exit
   assert.equal(code, 0, stderr)
