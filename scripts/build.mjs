@@ -20,47 +20,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import * as esbuild from 'esbuild'
+import { INTERNAL_MEMBERS } from './internal-members.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
 const shims = join(root, 'scripts', 'shims')
 const json = process.argv.includes('--json')
-
-/**
- * Private members of our own classes that the browser bundle may rename. Only names used
- * as plain property accesses belong here: a name that is also an option, a field of a
- * wire format (tracker JSON, packets), public API, or is ever looked up by a string would
- * break (tests/package and the Playwright suites run the renamed bundle).
- */
-const INTERNAL_MEMBERS = [
-  'reverseRoutes', 'originKeys', 'lazyQueue', 'lastImproveAt', 'lastDiscoverAt', 'knownDirty',
-  'rootHold', 'pexTimer', 'pexSkip', 'verifying', 'sendPacket', 'sendSignal', 'schedulePex',
-  'pexPacket', 'queueDigest', 'flushOne', 'flushTimer', 'internKeyBytes', 'internKey',
-  'isCandidate', 'retraceHop', 'resumeWalksSentTo', 'afterVerify', 'onDuplicate', 'updateTree',
-  'holdRoot', 'makeRoom', 'inFlight', 'improving', 'plumtree', 'refusedIfYoung',
-  'learnStoredMeshPeers', 'storedMeshPeers', 'deliverBatch', 'backlogBytes', 'createRtcDialer',
-  'meshDials', 'outboxes', 'wakeTimer', 'clearTimers', 'lowerBound', 'closestIn', 'cachedHex',
-  'feedBytes', 'updateWanted', 'wantReason', 'startedSent', 'storeSync', 'sealThen', 'scoreOf',
-  'needLinks', 'linkOpened', 'openedAt', 'aliveAt', 'reschedule', 'scheduler', 'dialReasons',
-  'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
-  'unconfirmed', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
-  'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
-  'outstanding', 'pending', 'budget', 'hopLimit', 'timestampMs', 'originKey', 'envelope', 'contentType',
-  'tried', 'retrace', 'walks', 'missing', 'tree', 'requests', 'timer', 'connections', 'known', 'parent',
-  'purpose', 'degree', 'nearLinks', 'macInput', 'linkKeys', 'linkKey', 'agree', 'isolated', 'islandSince',
-  'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
-  'setHandshakeHandler', 'neighbourList', 'notBefore', 'lowDegree', 'announcers', 'lastHeardAt', 'stopping',
-  'unansweredMs', 'clearTimer', 'isBanned', 'throttle', 'lonelyMs', 'sentAt', 'cancelled', 'linkDown',
-  'islandShuffleDue', 'islandCheckedAt', 'bridges', 'answered', 'wanted', 'announced', 'expecting',
-  'trackerUpdate', 'trackerAnswer', 'trackerOffer', 'answerThroughMesh', 'offersForTracker', 'speculative',
-  'twoHopsAway', 'victim', 'tracker', 'expectedAddress', 'defense', 'abandon', 'discover', 'schedule',
-  'rebalance', 'offerId', 'peerId', 'infoHash', 'trackerUrl', 'cancel', 'root', 'neighbour',
-  'announce', 'fail', 'payload', 'remaining', 'viaTracker', 'host', 'closed', 'clock', 'banned', 'membership', 'node', 'links',
-  'keepalive', 'unreachable', 'spread', 'recentIds', 'isTreeLink', 'runDue', 'addedAtMs', 'lastSentAt', 'succeeded',
-  'nextWakeAt', 'keepaliveOnRebalance', 'walkBytes', 'arena', 'keep', 'used', 'maxMessages',
-  'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
-  'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse',
-]
 
 /** What the browser flags in shared/DESIGN.md ("Platform facts") ask for. */
 const browser = {
