@@ -25,7 +25,7 @@ import { Batcher, decodeBatch } from './swarm/batch.js'
 import { BridgeDialer } from './swarm/bridge-dialer.js'
 import { Defense } from './swarm/defense.js'
 import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
-import { asError, LinkManager } from './swarm/link-manager.js'
+import { asError, LinkManager, SEND_WAIT_MS } from './swarm/link-manager.js'
 import { checkSwarmOptions, checkTimeout, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
 import { topicInfoHash } from './swarm/topic.js'
@@ -366,11 +366,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   async request(address: Address, data: Data, opts: { timeoutMs?: number; type?: string } = {}): Promise<Data> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
     const { contentType, body } = encodeData(data)
-    // Requests wait for room like other sends, but do not hold later sends until their reply.
-    if (this.links.backlogged) await this.links.writable()
-    const reply = await this.run(() =>
-      this.node.request(address, body, timeoutMs, { contentType, tag: tagBytes(opts.type) }),
-    )
+    // Requests wait for room like other sends, but do not hold later sends until their reply;
+    // the wait counts against the timeout.
+    const left = await this.waitWritable(timeoutMs)
+    const reply = await this.run(() => this.node.request(address, body, left, { contentType, tag: tagBytes(opts.type) }))
     return decodeData(reply.contentType, reply.body)
   }
 
@@ -381,9 +380,9 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   ): Promise<{ from: Address; data: Data; metadata: JsonValue | undefined }[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
     const { contentType, body } = encodeData(data)
-    await this.links.writable()
+    const left = await this.waitWritable(timeoutMs)
     const replies = await this.run(() =>
-      this.node.requestAll(body, timeoutMs, {
+      this.node.requestAll(body, left, {
         contentType,
         tag: tagBytes(opts.type),
         ...(opts.expect !== undefined ? { expect: opts.expect } : {}),
@@ -396,11 +395,27 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     }))
   }
 
-  /** Resolve once at least `n` neighbours are linked; reject ERR_TIMEOUT after `timeoutMs`. */
-  waitForPeers(n: number, opts: { timeoutMs?: number } = {}): Promise<void> {
+  /**
+   * Wait (at most `timeoutMs`) until a send could go out: a link, and room on the links.
+   * Returns what is left of `timeoutMs`, at least 1 ms (the core then says ERR_UNREACHABLE
+   * or ERR_TIMEOUT, as for a send that found no way).
+   */
+  private async waitWritable(timeoutMs: number): Promise<number> {
+    if (!this.links.backlogged) return timeoutMs
+    const start = Date.now()
+    await this.links.writable(Math.min(timeoutMs, SEND_WAIT_MS))
+    return Math.max(1, timeoutMs - (Date.now() - start))
+  }
+
+  /**
+   * Resolve once at least `n` neighbours are linked; reject ERR_TIMEOUT after `timeoutMs`,
+   * ERR_CLOSED if the swarm is (or gets) closed first.
+   */
+  async waitForPeers(n: number, opts: { timeoutMs?: number } = {}): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw invalidArg('n', 'a non-negative integer', n)
     const timeoutMs = opts.timeoutMs === undefined ? undefined : checkTimeout('timeoutMs', opts.timeoutMs)
-    if (this.peerInfo.size >= n) return Promise.resolve()
+    if (this.closing) throw new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
+    if (this.peerInfo.size >= n) return
     return new Promise((resolve, reject) => {
       const check = () => {
         if (this.peerInfo.size < n) return

@@ -1,5 +1,6 @@
 // Browser builds only: a small EventEmitter with the part of Node's API that
-// peerweave and the stream stand-in use (on/once/off/emit/listenerCount/...).
+// peerweave, its users (src/emitter.ts types it) and the stream stand-in use:
+// on/addListener, once, off/removeListener, removeAllListeners, emit, listenerCount.
 // The npm `events` package is ~6 KiB minified; this is the ~1 KiB the bundle needs.
 // Semantics kept from Node: listeners run in order; a listener added during emit
 // does not run for that emit; emitting 'error' with no listener throws it.
@@ -28,11 +29,6 @@ class EventEmitter {
 
   addListener(name, listener) {
     return this.on(name, listener)
-  }
-
-  prependListener(name, listener) {
-    this._list(name).unshift(listener)
-    return this
   }
 
   once(name, listener) {
@@ -76,22 +72,6 @@ class EventEmitter {
 
   listenerCount(name) {
     return this._events?.get(name)?.length ?? 0
-  }
-
-  listeners(name) {
-    return (this._events?.get(name) ?? []).map((l) => l.listener ?? l)
-  }
-
-  eventNames() {
-    return this._events ? [...this._events.keys()] : []
-  }
-
-  setMaxListeners() {
-    return this
-  }
-
-  getMaxListeners() {
-    return Number.POSITIVE_INFINITY
   }
 }
 

@@ -1,4 +1,4 @@
-import { invalidArg } from '../core/errors.js'
+import { checkKnownKeys, invalidArg } from '../core/errors.js'
 
 /**
  * Options of the bridge: the WebSocket server a Node peer runs when given `listen`.
@@ -57,6 +57,17 @@ function isPem(v: unknown): boolean {
   return (typeof v === 'string' && v.length > 0) || (v instanceof Uint8Array && v.length > 0)
 }
 
+const LISTEN_OPTION_NAMES = [
+  'port',
+  'host',
+  'advertise',
+  'key',
+  'cert',
+  'handshakeTimeoutMs',
+  'maxUnauthenticated',
+  'maxUnauthenticatedPerIp',
+]
+
 /**
  * Validate `listen` (a port, or {@link ListenOptions}) and fill in defaults.
  *
@@ -68,6 +79,7 @@ function isPem(v: unknown): boolean {
 export function resolveListenOptions(listen: unknown): ResolvedListenOptions {
   const o: ListenOptions = typeof listen === 'number' ? { port: listen } : (listen as ListenOptions)
   if (o === null || typeof o !== 'object') throw invalidArg('listen', 'a port number 0-65535 or { port, host }', listen)
+  checkKnownKeys('listen option', o, LISTEN_OPTION_NAMES)
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
     throw invalidArg('listen.port', 'an integer from 0 to 65535', o.port)
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host.length === 0 || /[\s/]/.test(o.host)))

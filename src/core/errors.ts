@@ -38,6 +38,19 @@ export function invalidArg(name: string, expected: string, got: unknown): Peerwe
   return new PeerweaveError('ERR_INVALID_ARG', `${name} must be ${expected}, got ${describe(got)}`)
 }
 
+/**
+ * Reject a key that `known` does not list: a typo, or another library's name for an option
+ * (easypeers' `tracker`), would otherwise be ignored without a word, and a default used instead.
+ */
+export function checkKnownKeys(what: string, o: object, known: readonly string[]): void {
+  for (const key of Object.keys(o)) {
+    if (known.includes(key)) continue
+    const k = key.toLowerCase()
+    const near = known.find((n) => n.toLowerCase().includes(k) || k.startsWith(n.toLowerCase()))
+    throw new PeerweaveError('ERR_INVALID_ARG', `unknown ${what} '${key}'${near ? ` (did you mean '${near}'?)` : ''}`)
+  }
+}
+
 export function malformed(what: string): PeerweaveError {
   return new PeerweaveError('ERR_MALFORMED', `malformed ${what}`)
 }

@@ -1,4 +1,4 @@
-import { invalidArg } from './errors.js'
+import { checkKnownKeys, invalidArg } from './errors.js'
 
 /**
  * Protocol knobs of one node, each with its unit in the name. Defaults suit a
@@ -112,6 +112,7 @@ function checkInt(name: string, v: unknown, min: number, max: number): void {
 
 /** Merge and validate: a bad value throws PeerweaveError ERR_INVALID_ARG naming the option. */
 export function resolveNodeOptions(partial: Partial<NodeOptions> = {}): NodeOptions {
+  checkKnownKeys('mesh option', partial, Object.keys(DEFAULT_NODE_OPTIONS))
   const o: NodeOptions = { ...DEFAULT_NODE_OPTIONS }
   for (const [k, v] of Object.entries(partial)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v
   checkInt('maxPeers', o.maxPeers, 1, 255)

@@ -1,4 +1,4 @@
-import { describe, invalidArg, PeerweaveError } from '../core/errors.js'
+import { checkKnownKeys, describe, invalidArg, PeerweaveError } from '../core/errors.js'
 import type { ListenOptions } from '../bridge/options.js'
 import { type LinkLimits, resolveLinkLimits } from '../core/link-guard.js'
 import type { NodeOptions } from '../core/options.js'
@@ -87,6 +87,12 @@ export function checkUrls(name: string, urls: unknown): string[] {
   return [...urls] as string[]
 }
 
+/** Every key of SwarmOptions (an options object with any other is refused). */
+const SWARM_OPTION_NAMES =
+  'trackers maxPeers coverage iceServers rtc WebSocket identity secret allow limits listen bootstrap storage peerStore metadata maxMessageBytes requestTimeoutMs mesh'.split(
+    ' ',
+  )
+
 /** The most links `maxPeers` may ask for (the CLI's --max-peers checks against it too). */
 export const MAX_PEERS_LIMIT = 64
 
@@ -94,6 +100,7 @@ export const MAX_PEERS_LIMIT = 64
 export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   if (typeof topic !== 'string' || topic.length === 0) throw invalidArg('topic', 'a non-empty string', topic)
   if (o === null || typeof o !== 'object') throw invalidArg('options', 'an object', o)
+  checkKnownKeys('option', o, SWARM_OPTION_NAMES)
   if (o.trackers !== undefined) checkUrls('trackers', o.trackers)
   if (o.bootstrap !== undefined) checkUrls('bootstrap', o.bootstrap)
   if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 1 || o.maxPeers > MAX_PEERS_LIMIT))

@@ -11,7 +11,6 @@ interface Emitter {
   on(name: string, l: (...a: unknown[]) => void): Emitter
   once(name: string, l: (...a: unknown[]) => void): Emitter
   off(name: string, l: (...a: unknown[]) => void): Emitter
-  prependListener(name: string, l: (...a: unknown[]) => void): Emitter
   removeAllListeners(name?: string): Emitter
   emit(name: string, ...a: unknown[]): boolean
   listenerCount(name: string): number
@@ -31,7 +30,6 @@ function scenario(E: EmitterClass): unknown[] {
   }
   e.on('m', a)
   e.once('m', b)
-  e.prependListener('m', (x: unknown) => seen.push(['first', x]))
   seen.push(e.emit('m', 1), e.listenerCount('m'))
   e.emit('m', 2)
   e.off('m', a)

@@ -1,0 +1,64 @@
+/**
+ * The Swarm's promises at its edges, with no network: a swarm with no trackers, no
+ * bridge and so no link. Options it does not know, and requests and waits that must
+ * end when their time is up or the swarm closes.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { PeerweaveError } from '../../src/core/errors.js'
+import { Swarm, type SwarmOptions } from '../../src/node.js'
+import { SEND_WAIT_MS } from '../../src/swarm/link-manager.js'
+
+const lonely = (options: SwarmOptions = {}) => new Swarm('swarm-api-test', { trackers: [], iceServers: [], ...options })
+const code = (want: string, says?: RegExp) => (err: unknown) => {
+  const e = err as PeerweaveError
+  assert.equal(e.code, want, e.message)
+  if (says) assert.match(e.message, says)
+  return true
+}
+
+test('an option the swarm does not know is refused, with the likely name', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    // easypeers' name: ignored before, so the swarm went to the public trackers instead.
+    [{ tracker: 'ws://127.0.0.1:8000' }, /unknown option 'tracker' \(did you mean 'trackers'\?\)/],
+    [{ maxpeers: 3 }, /unknown option 'maxpeers' \(did you mean 'maxPeers'\?\)/],
+    [{ timeout: 5000 }, /unknown option 'timeout' \(did you mean 'requestTimeoutMs'\?\)/],
+    [{ debug: true }, /unknown option 'debug'$/],
+    [{ mesh: { nearlinks: 3 } }, /unknown mesh option 'nearlinks' \(did you mean 'nearLinks'\?\)/],
+    [{ listen: { port: 0, hots: '127.0.0.1' } }, /unknown listen option 'hots'/],
+  ]
+  for (const [options, says] of bad)
+    assert.throws(() => lonely(options as SwarmOptions), code('ERR_INVALID_ARG', says), JSON.stringify(options))
+})
+
+test('request and requestAll with no link end when their timeout does, not after the wait for a link', async () => {
+  const swarm = lonely()
+  try {
+    const timeoutMs = 200
+    // Without a link a send waits for one, SEND_WAIT_MS at most; a request's wait is part of its timeout.
+    assert.ok(timeoutMs * 10 < SEND_WAIT_MS)
+    const started = Date.now()
+    await assert.rejects(swarm.request('ab'.repeat(20), 'anyone?', { timeoutMs }), (err: unknown) => {
+      assert.ok(['ERR_TIMEOUT', 'ERR_UNREACHABLE'].includes((err as PeerweaveError).code), String(err))
+      return true
+    })
+    assert.ok(Date.now() - started < SEND_WAIT_MS, `request settled after ${Date.now() - started} ms`)
+    const all = Date.now()
+    // A broadcast with no neighbour at all is ERR_UNREACHABLE, as for send().
+    await assert.rejects(swarm.requestAll('anyone?', { timeoutMs }), code('ERR_UNREACHABLE'))
+    assert.ok(Date.now() - all < SEND_WAIT_MS, `requestAll settled after ${Date.now() - all} ms`)
+  } finally {
+    await swarm.close()
+  }
+})
+
+test('waitForPeers rejects ERR_CLOSED once the swarm is closed, and bad arguments reject', async () => {
+  const swarm = lonely()
+  const waiting = swarm.waitForPeers(1)
+  const bad = swarm.waitForPeers(-1)
+  await assert.rejects(bad, code('ERR_INVALID_ARG'))
+  await swarm.close()
+  await assert.rejects(waiting, code('ERR_CLOSED'))
+  await assert.rejects(swarm.waitForPeers(1), code('ERR_CLOSED'))
+  await assert.rejects(swarm.waitForPeers(0), code('ERR_CLOSED'))
+})
