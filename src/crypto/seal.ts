@@ -78,6 +78,10 @@ export function createBodySeal(sealKey: Uint8Array, options: BodySealOptions = {
   const key = sealKey.slice()
   const subtle = globalThis.crypto?.subtle
   if (prefer === 'noble' || subtle === undefined) {
+    // Make a cipher now (no encryption yet): a build without the noble fallback (the browser
+    // bundles') throws ERR_INVALID_ARG here, so the swarm refuses to start instead of joining
+    // and then failing every message it sends or receives (and banning members for it).
+    gcm(key, new Uint8Array(12))
     return {
       backend: 'noble',
       overheadBytes: SEAL_OVERHEAD_BYTES,

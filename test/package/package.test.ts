@@ -97,3 +97,26 @@ test('attw --pack: every export resolves to types for Node (ESM) and bundlers', 
   })
   assert.doesNotMatch(out.stdout, /❌|💀|🥴|❗️|🐛|🎭/u, out.stdout)
 })
+
+test('a private swarm in a browser bundle without WebCrypto refuses to start (ERR_INVALID_ARG)', async () => {
+  // The browser bundles leave out the AES-GCM fallback (scripts/shims/noble-aes-stub.js). Before,
+  // such a swarm joined, then counted every member's message as undecryptable and banned them.
+  const real = Object.getOwnPropertyDescriptor(globalThis, 'crypto')!
+  const { webcrypto } = await import('node:crypto')
+  Object.defineProperty(globalThis, 'crypto', {
+    value: { getRandomValues: (a: Uint8Array<ArrayBuffer>) => webcrypto.getRandomValues(a) },
+    configurable: true,
+  })
+  try {
+    const { Swarm } = (await import(`${dist('peerweave.js')}?no-webcrypto`)) as typeof import('../../src/index.js')
+    assert.throws(
+      () => new Swarm('private', { trackers: [], secret: 'shared secret' }),
+      (err: { code?: string; message?: string }) =>
+        err.code === 'ERR_INVALID_ARG' && /private swarms need WebCrypto/.test(err.message ?? ''),
+    )
+    // Without a secret the same bundle starts (only sealing needs AES-GCM).
+    await new Swarm('public', { trackers: [] }).close()
+  } finally {
+    Object.defineProperty(globalThis, 'crypto', real)
+  }
+})
