@@ -143,7 +143,9 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
     else console.log(messageLine(msg))
   })
   swarm.on('connect', (peer) => (json ? out(peerEvent('connect', peer)) : note(`+ ${short(peer.address)} connected (${peer.transport}, ${peer.direction})`)))
-  swarm.on('disconnect', (peer) => (json ? out(peerEvent('disconnect', peer)) : note(`- ${short(peer.address)} disconnected`)))
+  swarm.on('disconnect', (peer, reason) =>
+    json ? out({ ...peerEvent('disconnect', peer), reason }) : note(`- ${short(peer.address)} disconnected (${reason})`),
+  )
   swarm.on('warning', (err) => (json ? out({ event: 'warning', code: err.code, message: err.message }) : note(`warning: ${err.code}: ${err.message}`)))
 
   const showStatus = () => {

@@ -41,6 +41,13 @@ export interface PeerInfo {
   direction: Direction
 }
 
+/**
+ * Why a link closed ('disconnect'): 'left', the peer said it leaves the swarm (its close());
+ * 'replaced', the link was traded for another in rebalancing (the peer stays in the swarm);
+ * 'lost', the peer went silent or the link broke without a word; 'closed', we closed.
+ */
+export type DisconnectReason = 'left' | 'replaced' | 'lost' | 'closed'
+
 /** A message as the 'message' event hands it over. */
 export interface Message {
   id: string
@@ -73,7 +80,7 @@ export interface SwarmPeerStats extends PeerStats {
 export interface SwarmEvents {
   message: (msg: Message) => void
   connect: (peer: PeerInfo) => void
-  disconnect: (peer: PeerInfo) => void
+  disconnect: (peer: PeerInfo, reason: DisconnectReason) => void
   warning: (err: PeerweaveError) => void
   close: () => void
 }
@@ -600,14 +607,24 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     this.emit('connect', info)
   }
 
-  private neighbourDown(address: Address, _reason: string): void {
+  private neighbourDown(address: Address, reason: string): void {
     this.updateWanted()
     this.book.linkDown(address, Date.now())
     this.storeSync?.changed()
     const info = this.peerInfo.get(address)
     if (!info) return
     this.peerInfo.delete(address)
-    this.emit('disconnect', info)
+    this.emit(
+      'disconnect',
+      info,
+      this.node.isClosed
+        ? 'closed'
+        : reason === 'left'
+          ? 'left'
+          : reason === 'goodbye' || reason === 'refused' || reason.startsWith('replaced')
+            ? 'replaced'
+            : 'lost',
+    )
   }
 
   private deliver(d: Delivery): void {

@@ -84,6 +84,11 @@ export interface NodeIO {
   /** Optional: accept messages from this origin (`allow`, bans)? false drops them; the driver warns if it likes. */
   acceptOrigin?(address: Address, publicKey: Uint8Array): boolean
   neighbourUp(n: Neighbour): void
+  /**
+   * A link closed. `reason`: 'left' (the neighbour said it leaves the swarm), 'goodbye' (it
+   * closed only this link), 'replaced:…' (we traded it), 'timeout' (silent too long),
+   * 'closed' (we close, or the transport closed), 'error', 'refused'.
+   */
   neighbourDown(address: Address, reason: string): void
   /**
    * Optional: the key object for an address, shared by every node the driver runs (the
@@ -578,7 +583,7 @@ export class MeshNode {
     // Closed first: the links dropped below must not resume or report the walks on them.
     this.closed = true
     for (const n of [...this.neighbours.values()]) {
-      this.sendPacket(n.address, { type: 'bye' })
+      this.sendPacket(n.address, { type: 'bye', leaving: true })
       this.drop(n.address, 'closed')
     }
     for (const peer of this.pending.keys()) this.io.abandon(peer)
@@ -954,7 +959,7 @@ export class MeshNode {
       case 'pex':
         return this.onPex(n, p)
       case 'bye':
-        return this.drop(from, 'goodbye')
+        return this.drop(from, p.leaving ? 'left' : 'goodbye')
       case 'ping':
         return this.sendPacket(from, { type: 'pong', nonce: p.nonce })
       case 'pong':

@@ -19,8 +19,11 @@ export type Packet =
   | { type: 'prune' }
   /** Peer exchange: the sender's neighbour list and how full it is. */
   | { type: 'pex'; degree: number; capacity: number; peers: PexEntry[]; tree?: TreeInfo }
-  /** Leaving: close this link at once instead of waiting for a timeout. */
-  | { type: 'bye' }
+  /**
+   * Close this link at once instead of waiting for a timeout; `leaving`: because the
+   * sender leaves the swarm (not only this link, traded for another in rebalancing).
+   */
+  | { type: 'bye'; leaving?: boolean }
   | { type: 'ping'; nonce: number }
   | { type: 'pong'; nonce: number }
   /**
@@ -210,8 +213,10 @@ export function encodePacket(p: Packet): Uint8Array {
     case 'ack':
       w.bytes(p.id)
       break
-    case 'prune':
     case 'bye':
+      if (p.leaving) w.u8(1)
+      break
+    case 'prune':
       break
   }
   return w.finish()
@@ -282,8 +287,14 @@ export function decodePacket(bytes: Uint8Array): Packet {
     case 'ack':
       p = { type, id: r.take(MESSAGE_ID_BYTES) }
       break
+    case 'bye': {
+      // Canonical: a leaving bye carries exactly one byte, 1.
+      const leaving = r.remaining > 0
+      if (leaving && r.u8() !== 1) throw malformed('packet: bad bye flag')
+      p = leaving ? { type, leaving } : { type }
+      break
+    }
     case 'prune':
-    case 'bye':
       p = { type }
       break
     default:

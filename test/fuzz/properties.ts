@@ -103,7 +103,7 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
         })),
       }),
     ),
-  fc.constantFrom<Packet>({ type: 'bye' }, { type: 'prune' }, { type: 'ping', nonce: 7 }, { type: 'pong', nonce: 7 }),
+  fc.constantFrom<Packet>({ type: 'bye' }, { type: 'bye', leaving: true }, { type: 'prune' }, { type: 'ping', nonce: 7 }, { type: 'pong', nonce: 7 }),
   fc.record({ id: bytesOf(16), budget: fc.integer({ min: 0, max: 65535 }) }).map((b): Packet => ({ type: 'back', ...b })),
 )
 

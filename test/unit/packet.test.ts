@@ -52,6 +52,7 @@ const packetArb: fc.Arbitrary<Packet> = fc.oneof(
     ),
   }),
   fc.constant({ type: 'bye' as const }),
+  fc.constant({ type: 'bye' as const, leaving: true }),
   record({ type: fc.constant('ping' as const), nonce: fc.nat({ max: 2 ** 32 - 1 }) }),
   record({ type: fc.constant('pong' as const), nonce: fc.nat({ max: 2 ** 32 - 1 }) }),
   record({ type: fc.constant('back' as const), id: bytes(16) }),
@@ -210,7 +211,9 @@ describe('packet codec', () => {
           // header (2 and 4 bytes); a back with a budget cut right after its id is a valid back without one.
           const header = p.type === 'msg' ? 2 : p.type === 'walk' ? 4 : Number.POSITIVE_INFINITY
           const backWithoutBudget = p.type === 'back' && p.budget !== undefined && len === 17
-          if (len < header && !backWithoutBudget)
+          // A leaving bye cut to its type byte is a plain bye.
+          const plainBye = p.type === 'bye' && len === 1
+          if (len < header && !backWithoutBudget && !plainBye)
             assert.equal(r, 'malformed', `${p.type} cut to ${len}/${encoded.length}`)
         }
       }),
@@ -222,8 +225,13 @@ describe('packet codec', () => {
     fc.assert(
       fc.property(packetArb, fc.uint8Array({ minLength: 1, maxLength: 40 }), (p, extra) => {
         const r = assertPacketValidOrMalformed(Uint8Array.from([...encodePacket(p), ...extra]))
-        // msg and walk end in the envelope; a back without a budget may be followed by one (u16).
-        const open = p.type === 'msg' || p.type === 'walk' || (p.type === 'back' && p.budget === undefined && extra.length === 2)
+        // msg and walk end in the envelope; a back without a budget may be followed by one (u16),
+        // a plain bye by the leaving flag (1).
+        const open =
+          p.type === 'msg' ||
+          p.type === 'walk' ||
+          (p.type === 'back' && p.budget === undefined && extra.length === 2) ||
+          (p.type === 'bye' && !p.leaving && extra.length === 1 && extra[0] === 1)
         if (!open) assert.equal(r, 'malformed', p.type)
       }),
       { numRuns: 1000 },
