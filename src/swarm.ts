@@ -48,6 +48,14 @@ export interface PeerInfo {
  */
 export type DisconnectReason = 'left' | 'replaced' | 'lost' | 'closed'
 
+/** One answer to requestAll(). */
+export interface Reply {
+  from: Address
+  data: Data
+  /** The replier's metadata when it is a neighbour. */
+  metadata: JsonValue | undefined
+}
+
 /** A message as the 'message' event hands it over. */
 export interface Message {
   id: string
@@ -61,6 +69,8 @@ export interface Message {
   type: string
   /** The sender's metadata when it is a neighbour. */
   metadata: JsonValue | undefined
+  /** True when the sender waits for a reply: it came from request() or requestAll(). */
+  wantsReply: boolean
   /** Answer the sender: the reply to a request/requestAll, or a direct message back. */
   reply(data: Data): Promise<void>
 }
@@ -380,26 +390,37 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     return decodeData(reply.contentType, reply.body)
   }
 
-  /** Broadcast a question and gather the replies that arrive within the timeout (peercloud's send). */
+  /**
+   * Broadcast a question and gather the replies that arrive within the timeout (peercloud's
+   * send): one reply per peer, in arrival order, resolved at the deadline or once `expect`
+   * peers replied. `onReply` sees each reply as it arrives (peernet's stream of responses).
+   */
   async requestAll(
     data: Data,
-    opts: { timeoutMs?: number; expect?: number; type?: string } = {},
-  ): Promise<{ from: Address; data: Data; metadata: JsonValue | undefined }[]> {
+    opts: { timeoutMs?: number; expect?: number; type?: string; onReply?: (reply: Reply) => void } = {},
+  ): Promise<Reply[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
     const { contentType, body } = encodeData(data)
     const left = await this.waitWritable(timeoutMs)
-    const replies = await this.run(() =>
+    const replies: Reply[] = []
+    await this.run(() =>
       this.node.requestAll(body, left, {
         contentType,
         tag: tagBytes(opts.type),
         ...(opts.expect !== undefined ? { expect: opts.expect } : {}),
+        onReply: (r) => {
+          let reply: Reply
+          try {
+            reply = { from: r.from, data: decodeData(r.contentType, r.body), metadata: this.peerInfo.get(r.from)?.metadata }
+          } catch (err) {
+            return this.warn(asError(err, 'ERR_MALFORMED', `bad reply from ${r.from}`))
+          }
+          replies.push(reply)
+          opts.onReply?.(reply)
+        },
       }),
     )
-    return replies.map((r) => ({
-      from: r.from,
-      data: decodeData(r.contentType, r.body),
-      metadata: this.peerInfo.get(r.from)?.metadata,
-    }))
+    return replies
   }
 
   /**
@@ -644,6 +665,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       kind: d.kind,
       type: d.tag.length === 0 ? '' : fromUtf8(d.tag),
       metadata: this.peerInfo.get(d.from)?.metadata,
+      wantsReply: d.purpose === 'request' || d.purpose === 'gather',
       reply: async (answer: Data) => {
         const { contentType, body } = encodeData(answer, 'reply')
         await this.paced(async () => {

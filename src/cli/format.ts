@@ -25,7 +25,17 @@ export function messageLine(msg: Message): string {
 }
 
 export function messageEvent(msg: Message): Record<string, unknown> {
-  return { event: 'message', id: msg.id, from: msg.from, hops: msg.hops, direct: msg.direct, kind: msg.kind, type: msg.type, ...dataJson(msg.data) }
+  return {
+    event: 'message',
+    id: msg.id,
+    from: msg.from,
+    hops: msg.hops,
+    direct: msg.direct,
+    kind: msg.kind,
+    type: msg.type,
+    wantsReply: msg.wantsReply,
+    ...dataJson(msg.data),
+  }
 }
 
 export function peerEvent(event: 'connect' | 'disconnect', peer: PeerInfo): Record<string, unknown> {

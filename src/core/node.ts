@@ -771,10 +771,10 @@ export class MeshNode {
   async requestAll(
     body: Uint8Array,
     timeoutMs: number,
-    opts: { contentType?: ContentType; tag?: Uint8Array; expect?: number } = {},
+    opts: { contentType?: ContentType; tag?: Uint8Array; expect?: number; onReply?: (reply: Delivery) => void } = {},
   ): Promise<Delivery[]> {
     const id = await this.broadcast(body, { ...opts, purpose: 'gather' })
-    return this.requests.all(id, this.clock.now() + timeoutMs, opts.expect ?? Number.POSITIVE_INFINITY)
+    return this.requests.all(id, this.clock.now() + timeoutMs, opts.expect ?? Number.POSITIVE_INFINITY, opts.onReply)
   }
 
   /** Answer a request or gather delivery. */
@@ -1180,7 +1180,7 @@ export class MeshNode {
       if (env.ref) {
         // The reply is the request's confirmation: its walk is over here.
         this.walks.delete(toHex(env.ref))
-        this.requests.reply(toHex(env.ref), d)
+        this.requests.reply(toHex(env.ref), d, d.from)
       }
       return
     }

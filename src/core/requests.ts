@@ -15,6 +15,10 @@ interface Pending<R> {
   reject: (err: PeerweaveError) => void
   /** For 'all': settle early once this many replies arrived. */
   expect: number
+  /** For 'all': who replied so far (one reply counts per peer). */
+  from: Set<string>
+  /** For 'all': sees each reply as it arrives. */
+  onReply: ((reply: R) => void) | undefined
 }
 
 export class Requests<R> {
@@ -40,11 +44,13 @@ export class Requests<R> {
         resolveAll: () => {},
         reject,
         expect: 1,
+        from: new Set(),
+        onReply: undefined,
       })
     })
   }
 
-  all(id: string, deadline: number, expect: number): Promise<R[]> {
+  all(id: string, deadline: number, expect: number, onReply?: (reply: R) => void): Promise<R[]> {
     return new Promise<R[]>((resolve, reject) => {
       const entry: Pending<R> = {
         kind: 'all',
@@ -57,13 +63,18 @@ export class Requests<R> {
         resolveAll: resolve,
         reject,
         expect,
+        from: new Set(),
+        onReply,
       }
       this.pending.set(id, entry)
     })
   }
 
-  /** A reply arrived; returns false when nothing waits for it (late or unknown). */
-  reply(id: string, reply: R): boolean {
+  /**
+   * A reply from peer `from` arrived; returns false when nothing waits for it (late or
+   * unknown). A gather keeps one reply per peer: a second from the same peer is dropped.
+   */
+  reply(id: string, reply: R, from: string): boolean {
     const p = this.pending.get(id)
     if (!p) return false
     if (p.kind === 'one') {
@@ -72,7 +83,10 @@ export class Requests<R> {
       p.resolveOne(reply)
       return true
     }
+    if (p.from.has(from)) return true
+    p.from.add(from)
     p.replies.push(reply)
+    p.onReply?.(reply)
     if (p.replies.length >= p.expect) {
       this.pending.delete(id)
       p.timer.cancel()
