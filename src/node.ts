@@ -4,6 +4,7 @@
  * (crypto/node-ed25519.ts), the bridge server for `listen`, and a JSON file in the
  * `storage` directory for the peer store.
  */
+import type { EventEmitter as NodeEventEmitter } from 'node:events'
 import wrtc from '@roamhq/wrtc'
 import WebSocket from 'ws'
 import { resolveListenOptions } from './bridge/options.js'
@@ -14,7 +15,8 @@ import type { Ed25519 } from './crypto/ed25519.js'
 import { createNodeCryptoSuite, createNodeEd25519, type NodeEd25519 } from './crypto/node-ed25519.js'
 import { FilePeerStore } from './store/file-store.js'
 import type { PeerStore } from './store/types.js'
-import { Swarm as BaseSwarm } from './swarm.js'
+import { Swarm as BaseSwarm, type SwarmEventArgs } from './swarm.js'
+import type { TypedEmitter } from './emitter.js'
 import type { SwarmOptions } from './swarm/options.js'
 import type { WebSocketConstructor } from './transport/ws-link.js'
 
@@ -37,6 +39,14 @@ let nodeEd25519: NodeEd25519 | undefined
  * const url = await a.listening()               // 'ws://127.0.0.1:<port>'
  * const b = new Swarm('t', { trackers: [], bootstrap: [url] })
  */
+/**
+ * In Node a swarm is Node's own EventEmitter, with all of its methods: declared so, beside
+ * the typed event methods every platform has (src/emitter.ts), so what takes an
+ * EventEmitter (`events.once(swarm, 'message')`, `events.on`) takes a swarm.
+ */
+export interface Swarm extends Omit<NodeEventEmitter, keyof TypedEmitter<SwarmEventArgs>> {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: Node's EventEmitter, the runtime base class, has every member the interface adds
 export class Swarm extends BaseSwarm {
   private bridge: BridgeServer | undefined
   private listeningUrl: Promise<string> | undefined

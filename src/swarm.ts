@@ -297,8 +297,15 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   protected createPeerStore(): PeerStore | undefined {
-    if (this.options.peerStore) return this.options.peerStore
-    return this.options.storage ? browserPeerStore(this.options.storage, this.identifier) : undefined
+    const { peerStore, storage } = this.options
+    if (peerStore || !storage) return peerStore
+    const store = browserPeerStore(storage, this.identifier)
+    // Said once listeners are on (the constructor is still running): the peer runs on, storing nothing.
+    if (!store)
+      queueMicrotask(() =>
+        this.warn(new PeerweaveError('ERR_STORAGE', 'storage: this page has no usable localStorage; peers are not stored')),
+      )
+    return store
   }
 
   /**

@@ -81,6 +81,10 @@ test('a browser app with no Node types compiles against the package (typed event
 
 test('a Node app compiles against the package, bridge methods included', { timeout: 120_000 }, async () => {
   const node = `${usesEvents}
+import { once } from 'node:events'
+// In Node a swarm is a full EventEmitter (what takes one takes a swarm).
+const [first] = await once(swarm, 'message')
+console.log(first, swarm.rawListeners('message').length)
 const anchor = new Swarm('my topic', { listen: 9000, trackers: [] })
 const url: string = await anchor.listening()
 console.log(url, anchor.listenUrl, swarm.stats()[0]?.lastHeardAt)

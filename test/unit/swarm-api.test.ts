@@ -62,3 +62,17 @@ test('waitForPeers rejects ERR_CLOSED once the swarm is closed, and bad argument
   await assert.rejects(swarm.waitForPeers(1), code('ERR_CLOSED'))
   await assert.rejects(swarm.waitForPeers(0), code('ERR_CLOSED'))
 })
+
+test('storage where the page has no localStorage: a warning, not silence', { timeout: 10_000 }, async () => {
+  // The browser entry in Node: no localStorage at all, as in a sandboxed frame that forbids it.
+  const { Swarm: BrowserSwarm } = await import('../../src/index.js')
+  assert.equal((globalThis as { localStorage?: unknown }).localStorage, undefined)
+  const swarm = new BrowserSwarm('swarm-api-test', { trackers: [], storage: 'app' })
+  try {
+    const warning = await new Promise<PeerweaveError>((resolve) => swarm.once('warning', resolve))
+    assert.equal(warning.code, 'ERR_STORAGE')
+    assert.match(warning.message, /localStorage/)
+  } finally {
+    await swarm.close()
+  }
+})
