@@ -48,4 +48,17 @@ describe('broadcast tree position', () => {
     assert.equal(samePosition(pos, { ...pos }), true)
     assert.equal(samePosition(pos, { ...pos, dist: pos.dist + 1 }), false)
   })
+
+  test('a neighbour that follows another root gets full messages (the tree is still settling)', () => {
+    // Two peers just linked: each still follows itself. The smaller one is root and the
+    // larger one has not said yet that it follows it.
+    const self = addr('1')
+    const fresh = nb(addr('9'), { root: addr('9'), dist: 0, parent: undefined })
+    const pos = choosePosition(self, [fresh])
+    assert.deepEqual(pos, { root: self, dist: 0, parent: undefined })
+    assert.equal(isTreeLink(self, pos, fresh), true)
+    // Once it follows our root (through someone else), the link is lazy again.
+    const settled = nb(addr('9'), { root: self, dist: 2, parent: addr('5') })
+    assert.equal(isTreeLink(self, pos, settled), false)
+  })
 })
