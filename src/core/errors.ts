@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'ERR_HANDSHAKE'
   | 'ERR_LINK'
   | 'ERR_REPLAY'
-  | 'ERR_REFUSED'
   | 'ERR_STORAGE'
   /** Private swarms: a body that does not open with the swarm key (sealed by a non-member, or altered). */
   | 'ERR_DECRYPT'

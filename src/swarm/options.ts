@@ -105,6 +105,13 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   if (o.bootstrap !== undefined) checkUrls('bootstrap', o.bootstrap)
   if (o.maxPeers !== undefined && (!Number.isInteger(o.maxPeers) || o.maxPeers < 1 || o.maxPeers > MAX_PEERS_LIMIT))
     throw invalidArg('maxPeers', `an integer from 1 to ${MAX_PEERS_LIMIT}`, o.maxPeers)
+  const mesh = o.mesh
+  if (mesh !== undefined) {
+    if (mesh === null || typeof mesh !== 'object') throw invalidArg('mesh', 'an object', mesh)
+    // The core allows more (up to 255, for simulations); a swarm keeps to its own cap.
+    if (mesh.maxPeers !== undefined && !(mesh.maxPeers <= MAX_PEERS_LIMIT))
+      throw invalidArg('mesh.maxPeers', `at most ${MAX_PEERS_LIMIT}`, mesh.maxPeers)
+  }
   if (o.coverage !== undefined && (typeof o.coverage !== 'number' || !(o.coverage > 0 && o.coverage <= 1)))
     throw invalidArg('coverage', 'a number in (0, 1]', o.coverage)
   if (o.iceServers !== undefined && !Array.isArray(o.iceServers))

@@ -27,6 +27,11 @@ test('an option the swarm does not know is refused, with the likely name', () =>
     [{ mesh: { nearlinks: 3 } }, /unknown mesh option 'nearlinks' \(did you mean 'nearLinks'\?\)/],
     [{ listen: { port: 0, hots: '127.0.0.1' } }, /unknown listen option 'hots'/],
   ]
+  // And values the swarm cannot honour in `mesh`.
+  bad.push(
+    [{ mesh: { maxPeers: 100 } }, /mesh\.maxPeers must be at most 64, got 100/],
+    [{ mesh: null }, /mesh must be an object, got null/],
+  )
   for (const [options, says] of bad)
     assert.throws(() => lonely(options as SwarmOptions), code('ERR_INVALID_ARG', says), JSON.stringify(options))
 })
