@@ -33,5 +33,5 @@ export const INTERNAL_MEMBERS = [
   'keepalive', 'unreachable', 'spread', 'recentIds', 'isTreeLink', 'runDue', 'addedAtMs', 'lastSentAt', 'succeeded',
   'nextWakeAt', 'keepaliveOnRebalance', 'walkBytes', 'arena', 'keep', 'used', 'maxMessages',
   'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
-  'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse',
+  'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse', 'handlers',
 ]

@@ -118,6 +118,8 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   protected readonly tracker: TrackerClient | undefined
   protected readonly options: SwarmOptions
   private readonly peerInfo = new Map<Address, PeerInfo>()
+  /** handle(): messages of these types go to their handler instead of 'message'. */
+  private readonly handlers = new Map<string, (msg: Message) => void>()
   private wakeTimer: ReturnType<typeof setTimeout> | undefined
   private wakeAt = Number.POSITIVE_INFINITY
   private closing: Promise<void> | undefined
@@ -443,6 +445,21 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   /**
+   * Handle the messages of one application type (js2p's handlers per message type): they
+   * go to `handler` instead of the 'message' event. One handler per type; returns a
+   * function that removes it.
+   */
+  handle(type: string, handler: (msg: Message) => void): () => void {
+    if (tagBytes(type).length === 0) throw invalidArg('type', 'a non-empty string', type)
+    if (typeof handler !== 'function') throw invalidArg('handler', 'a function', handler)
+    if (this.handlers.has(type)) throw invalidArg('type', 'a type with no handler yet', type)
+    this.handlers.set(type, handler)
+    return () => {
+      if (this.handlers.get(type) === handler) this.handlers.delete(type)
+    }
+  }
+
+  /**
    * Resolve once at least `n` neighbours are linked; reject ERR_TIMEOUT after `timeoutMs`,
    * ERR_CLOSED if the swarm is (or gets) closed first.
    */
@@ -681,7 +698,9 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
         })
       },
     }
-    this.emit('message', msg)
+    const handler = this.handlers.get(msg.type)
+    if (handler) handler(msg)
+    else this.emit('message', msg)
   }
 
   /** Several application messages under one signature: each is delivered as if it came alone. */

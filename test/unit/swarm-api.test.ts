@@ -81,3 +81,18 @@ test('storage where the page has no localStorage: a warning, not silence', { tim
     await swarm.close()
   }
 })
+
+test('handle(type, handler): a bad type or handler, or a second handler for a type, is ERR_INVALID_ARG', async () => {
+  const swarm = lonely()
+  try {
+    const off = swarm.handle('chat', () => {})
+    assert.throws(() => swarm.handle('chat', () => {}), code('ERR_INVALID_ARG', /type must be a type with no handler yet/))
+    assert.throws(() => swarm.handle('', () => {}), code('ERR_INVALID_ARG', /non-empty/))
+    assert.throws(() => swarm.handle('x'.repeat(65), () => {}), code('ERR_INVALID_ARG', /64 bytes/))
+    assert.throws(() => swarm.handle('other', 'nope' as never), code('ERR_INVALID_ARG', /handler must be a function/))
+    off()
+    swarm.handle('chat', () => {})
+  } finally {
+    await swarm.close()
+  }
+})
