@@ -7,7 +7,8 @@
  * `join` runs a headless peer: prints what arrives, broadcasts each stdin line, and
  * sends `@<address> text` lines direct (an address prefix is enough when it names one
  * neighbour or sender). At the end of input it leaves once its sends have settled, or
- * with --stay keeps running until a signal (a service with no stdin). Exit codes: 0 on a clean stop, 1 on failure, 2 on bad usage.
+ * with --stay keeps running until a signal (a service with no stdin). Exit codes: 0 on
+ * a clean stop, 1 on failure, 2 on bad usage.
  */
 import { createInterface } from 'node:readline'
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util'

@@ -29,6 +29,13 @@ export { createNodeCryptoSuite, createNodeEd25519, type NodeEd25519 } from './cr
 let nodeEd25519: NodeEd25519 | undefined
 
 /**
+ * In Node a swarm is Node's own EventEmitter, with all of its methods: declared so, beside
+ * the typed event methods every platform has (src/emitter.ts), so what takes an
+ * EventEmitter (`events.once(swarm, 'message')`, `events.on`) takes a swarm.
+ */
+export interface Swarm extends Omit<NodeEventEmitter, keyof TypedEmitter<SwarmEventArgs>> {}
+
+/**
  * A topic swarm (see the base class in `swarm.ts` for the API) that can also
  * accept WebSocket links: with `listen`, it runs a bridge server other Node peers
  * and browsers link to (`bootstrap: ['ws://host:port']`), and tells everyone it
@@ -39,13 +46,6 @@ let nodeEd25519: NodeEd25519 | undefined
  * const url = await a.listening()               // 'ws://127.0.0.1:<port>'
  * const b = new Swarm('t', { trackers: [], bootstrap: [url] })
  */
-/**
- * In Node a swarm is Node's own EventEmitter, with all of its methods: declared so, beside
- * the typed event methods every platform has (src/emitter.ts), so what takes an
- * EventEmitter (`events.once(swarm, 'message')`, `events.on`) takes a swarm.
- */
-export interface Swarm extends Omit<NodeEventEmitter, keyof TypedEmitter<SwarmEventArgs>> {}
-
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: Node's EventEmitter, the runtime base class, has every member the interface adds
 export class Swarm extends BaseSwarm {
   private bridge: BridgeServer | undefined

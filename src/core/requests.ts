@@ -16,7 +16,7 @@ interface Pending<R> {
   /** For 'all': settle early once this many replies arrived. */
   expect: number
   /** For 'all': who replied so far (one reply counts per peer). */
-  from: Set<string>
+  from: Set<string> | undefined
   /** For 'all': sees each reply as it arrives. */
   onReply: ((reply: R) => void) | undefined
 }
@@ -44,7 +44,7 @@ export class Requests<R> {
         resolveAll: () => {},
         reject,
         expect: 1,
-        from: new Set(),
+        from: undefined,
         onReply: undefined,
       })
     })
@@ -83,15 +83,16 @@ export class Requests<R> {
       p.resolveOne(reply)
       return true
     }
-    if (p.from.has(from)) return true
-    p.from.add(from)
+    if (p.from!.has(from)) return true
+    p.from!.add(from)
     p.replies.push(reply)
-    p.onReply?.(reply)
     if (p.replies.length >= p.expect) {
       this.pending.delete(id)
       p.timer.cancel()
       p.resolveAll(p.replies)
     }
+    // After settling: a throwing onReply must not keep the gather from ending at `expect`.
+    p.onReply?.(reply)
     return true
   }
 
