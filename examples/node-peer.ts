@@ -74,8 +74,8 @@ swarm.on('connect', (peer) => {
     }, 1000)
   }
 })
-swarm.on('disconnect', (peer) => {
-  console.log(`- link to ${who(peer.address)} closed, ${swarm.peers.length} neighbour(s)`)
+swarm.on('disconnect', (peer, reason) => {
+  console.log(`- link to ${who(peer.address)} closed (${reason}), ${swarm.peers.length} neighbour(s)`)
   announceSoon()
 })
 swarm.on('warning', (err) => console.log(`warning ${err.code}: ${err.message}`))

@@ -42,6 +42,8 @@ export interface PageEvent {
   direct?: boolean
   data?: unknown
   code?: string
+  /** disconnect: 'left', 'replaced', 'lost' or 'closed'. */
+  reason?: string
 }
 
 export interface PeerState {

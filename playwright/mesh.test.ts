@@ -200,15 +200,21 @@ test('a closed tab: its neighbours see it go, the mesh heals; a new tab joins an
   pages.splice(victim, 1)
 
   const byAddress = new Map((await Promise.all(pages.map(peerState))).map((s, i) => [s.address, pages[i]!]))
+  const reasons: string[] = []
   await eventually('every neighbour of the closed tab to see it disconnect', 30_000, async () => {
+    reasons.length = 0
     for (const a of neighbours) {
       const p = byAddress.get(a)
       if (!p) continue
       const events = await pageEvents(p, closedAt)
-      if (!events.some((e) => e.type === 'disconnect' && e.address === gone)) return false
+      const seen = events.find((e) => e.type === 'disconnect' && e.address === gone)
+      if (!seen) return false
+      reasons.push(seen.reason ?? '?')
     }
     return true
   })
+  // The tab says goodbye on pagehide ('left'); if the page is gone before that leaves, 'lost'.
+  console.log(`# the closed tab's neighbours saw it go: ${reasons.join(', ')}`)
   const healed = await settled(
     pages,
     (s) => connected(s) && withinCap(s) && s.every((x) => !x.peers.includes(gone)),

@@ -180,9 +180,10 @@
     announceSoon()
     redraw()
   })
-  swarm.on('disconnect', (peer) => {
-    events.push({ type: 'disconnect', at: Date.now(), address: peer.address })
-    system(`link to ${nameOf(peer.address)} closed`)
+  swarm.on('disconnect', (peer, reason) => {
+    events.push({ type: 'disconnect', at: Date.now(), address: peer.address, reason })
+    // 'left': it closed its swarm; 'replaced': the mesh traded the link; 'lost': it went silent.
+    system(reason === 'left' ? `${nameOf(peer.address)} left` : `link to ${nameOf(peer.address)} closed (${reason})`)
     const k = known.get(peer.address)
     if (k) k.neighbours.delete(swarm.address)
     announceSoon()
