@@ -680,6 +680,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     } catch (err) {
       return this.warn(asError(err, 'ERR_MALFORMED', `bad message body from ${d.from}`))
     }
+    const wantsReply = d.purpose === 'request' || d.purpose === 'gather'
     const msg: Message = {
       id: d.id,
       from: d.from,
@@ -689,11 +690,11 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       kind: d.kind,
       type: d.tag.length === 0 ? '' : fromUtf8(d.tag),
       metadata: this.peerInfo.get(d.from)?.metadata,
-      wantsReply: d.purpose === 'request' || d.purpose === 'gather',
+      wantsReply,
       reply: async (answer: Data) => {
         const { contentType, body } = encodeData(answer, 'reply')
         await this.paced(async () => {
-          if (d.purpose === 'request' || d.purpose === 'gather') await this.node.reply(d, body, { contentType })
+          if (wantsReply) await this.node.reply(d, body, { contentType })
           else await this.node.direct(d.from, body, { contentType })
         })
       },
