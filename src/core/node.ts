@@ -1774,12 +1774,12 @@ function expectsAnswer(purpose: Purpose): boolean {
   return purpose === 'request' || purpose === 'signal'
 }
 
-/** Replies and link signals answer a message that just crossed the mesh: they retrace its way (see ReverseRoutes). */
 /** The id of the first send of a direct data message (its last byte counts the sends: DIRECT_SENDS), in hex. */
 function firstSendHex(idHex: string): string {
   return `${idHex.slice(0, 30)}00`
 }
 
+/** Replies and link signals answer a message that just crossed the mesh: they retrace its way (see ReverseRoutes). */
 function isAnswer(purpose: Purpose): boolean {
   return purpose === 'reply' || purpose === 'signal'
 }
