@@ -34,4 +34,6 @@ export const INTERNAL_MEMBERS = [
   'nextWakeAt', 'keepaliveOnRebalance', 'walkBytes', 'arena', 'keep', 'used', 'maxMessages',
   'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
   'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse', 'handlers',
+  'metadataBook', 'metadataJson', 'metadataFor', 'knownMetadata',
+  'openReply', 'answerMetadataQuery', 'byAddress',
 ]

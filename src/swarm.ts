@@ -1,6 +1,6 @@
-import { fromHex, toHex } from './core/bytes.js'
+import { equalBytes, fromHex, toHex } from './core/bytes.js'
 import { emitterClass } from './emitter.js'
-import { invalidArg, PeerweaveError } from './core/errors.js'
+import { invalidArg, malformed, PeerweaveError } from './core/errors.js'
 import { type Delivery, MeshNode } from './core/node.js'
 import type { LinkReason } from './core/signal-codec.js'
 import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
@@ -25,6 +25,17 @@ import { Batcher, decodeBatch } from './swarm/batch.js'
 import { BridgeDialer } from './swarm/bridge-dialer.js'
 import { Defense } from './swarm/defense.js'
 import { type Data, decodeData, encodeData, fromUtf8, utf8 } from './swarm/data.js'
+import {
+  errorItem,
+  errorText,
+  isReservedTag,
+  METADATA_QUERY_TAG,
+  metadataAnswer,
+  openExtras,
+  readMetadataAnswer,
+  withMetadata,
+} from './swarm/extras.js'
+import { MetadataBook } from './swarm/metadata-book.js'
 import { asError, LinkManager, SEND_WAIT_MS } from './swarm/link-manager.js'
 import { checkSwarmOptions, checkTimeout, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
@@ -51,8 +62,11 @@ export type DisconnectReason = 'left' | 'replaced' | 'lost' | 'closed'
 /** One answer to requestAll(). */
 export interface Reply {
   from: Address
-  data: Data
-  /** The replier's metadata when it is a neighbour. */
+  /** What the peer answered; undefined when it answered with an error. */
+  data: Data | undefined
+  /** The peer's replyError() (code ERR_REMOTE, its reason in the message), else undefined. */
+  error: PeerweaveError | undefined
+  /** The replier's metadata (it comes with the reply). */
   metadata: JsonValue | undefined
 }
 
@@ -67,12 +81,22 @@ export interface Message {
   kind: 'broadcast' | 'direct' | 'whisper'
   /** Application message type (js2p-style), '' when none. */
   type: string
-  /** The sender's metadata when it is a neighbour. */
+  /**
+   * The sender's metadata when known: a neighbour's, or one learned from its request, its
+   * reply or metadataOf(). A broadcast from a peer never met has none here: await
+   * `swarm.metadataOf(msg.from)`.
+   */
   metadata: JsonValue | undefined
   /** True when the sender waits for a reply: it came from request() or requestAll(). */
   wantsReply: boolean
   /** Answer the sender: the reply to a request/requestAll, or a direct message back. */
   reply(data: Data): Promise<void>
+  /**
+   * Answer a request with an error (peercloud's `reply(err)`): the requester's request()
+   * rejects ERR_REMOTE with `reason` in its message; requestAll() lists it as that peer's
+   * `error`. Only for requests (`wantsReply`): otherwise rejects ERR_INVALID_ARG.
+   */
+  replyError(reason: string | Error): Promise<void>
 }
 
 /**
@@ -119,7 +143,11 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   protected readonly options: SwarmOptions
   private readonly peerInfo = new Map<Address, PeerInfo>()
   /** handle(): messages of these types go to their handler instead of 'message'. */
-  private readonly handlers = new Map<string, (msg: Message) => void>()
+  private readonly handlers = new Map<string, (msg: Message) => unknown>()
+  /** Metadata of peers that are not neighbours now, learned from requests, replies and metadataOf(). */
+  private readonly metadataBook = new MetadataBook()
+  /** Our metadata as the JSON that requests and replies carry (undefined: none). */
+  private readonly metadataJson: Uint8Array | undefined
   private wakeTimer: ReturnType<typeof setTimeout> | undefined
   private wakeAt = Number.POSITIVE_INFINITY
   private closing: Promise<void> | undefined
@@ -151,6 +179,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     const infoHash = topicInfoHash(topic, options.secret)
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
+    this.metadataJson = options.metadata === undefined ? undefined : utf8(JSON.stringify(options.metadata))
     // Private swarms seal every body and prove the secret on every link (src/crypto/swarm-key.ts).
     const keys = options.secret !== undefined ? deriveSwarmKeys(topic, options.secret) : undefined
     const suite = platform?.suite ?? createCryptoSuite()
@@ -392,11 +421,63 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   async request(address: Address, data: Data, opts: { timeoutMs?: number; type?: string } = {}): Promise<Data> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
     const { contentType, body } = encodeData(data)
+    const out = withMetadata({ contentType, tag: tagBytes(opts.type), body }, this.metadataFor(address))
     // Requests wait for room like other sends, but do not hold later sends until their reply;
     // the wait counts against the timeout.
     const left = await this.waitWritable(timeoutMs)
-    const reply = await this.run(() => this.node.request(address, body, left, { contentType, tag: tagBytes(opts.type) }))
-    return decodeData(reply.contentType, reply.body)
+    const reply = await this.run(() =>
+      this.node.request(address, out.body, left, { contentType: out.contentType, tag: out.tag }),
+    )
+    const answer = this.openReply(reply)
+    if (answer.error) throw answer.error
+    return answer.data as Data
+  }
+
+  /**
+   * The metadata of any peer (peercloud: "available to all other peers"): a neighbour's
+   * at once, one learned before from the book, else asked of the peer itself (a request,
+   * answered by its swarm; the answer is signed by it like any message). Resolves
+   * undefined for a peer that has none; rejects like request() (ERR_TIMEOUT,
+   * ERR_UNREACHABLE, ERR_CLOSED, ERR_INVALID_ARG for a bad address).
+   */
+  async metadataOf(address: Address, opts: { timeoutMs?: number } = {}): Promise<JsonValue | undefined> {
+    const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? this.requestTimeoutMs)
+    if (address === this.address) return this.options.metadata
+    const info = this.peerInfo.get(address)
+    if (info) return info.metadata
+    if (this.metadataBook.has(address)) return this.metadataBook.get(address)
+    const left = await this.waitWritable(timeoutMs)
+    const reply = await this.run(() =>
+      this.node.request(address, new Uint8Array(0), left, { contentType: 'bytes', tag: METADATA_QUERY_TAG }),
+    )
+    const { item } = openExtras(reply.contentType, reply.tag, reply.body)
+    const value = readMetadataAnswer(item)
+    this.metadataBook.set(address, value)
+    return value
+  }
+
+  /** Our metadata JSON for a request or reply to `address`: none to a neighbour (its link's HELLO had it). */
+  private metadataFor(address: Address): Uint8Array | undefined {
+    return this.peerInfo.has(address) ? undefined : this.metadataJson
+  }
+
+  /** The metadata known for `address` now (neighbour first, then the book). */
+  private knownMetadata(address: Address): JsonValue | undefined {
+    const info = this.peerInfo.get(address)
+    return info ? info.metadata : this.metadataBook.get(address)
+  }
+
+  /**
+   * A reply as the application sees it: its data or the peer's error, the metadata that
+   * came along remembered. A reply that does not decode throws ERR_MALFORMED.
+   */
+  private openReply(d: Delivery): { data: Data | undefined; error: PeerweaveError | undefined } {
+    const opened = openExtras(d.contentType, d.tag, d.body)
+    const reason = errorText(opened.item)
+    if (opened.metadata) this.metadataBook.set(d.from, opened.metadata.value)
+    if (reason !== undefined)
+      return { data: undefined, error: new PeerweaveError('ERR_REMOTE', `${d.from} answered with an error: ${reason}`) }
+    return { data: decodeData(opened.item.contentType, opened.item.body), error: undefined }
   }
 
   /**
@@ -410,17 +491,20 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   ): Promise<Reply[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
     const { contentType, body } = encodeData(data)
+    // Most who answer are not neighbours: the question carries our metadata to all of them.
+    const out = withMetadata({ contentType, tag: tagBytes(opts.type), body }, this.metadataJson)
     const left = await this.waitWritable(timeoutMs)
     const replies: Reply[] = []
     await this.run(() =>
-      this.node.requestAll(body, left, {
-        contentType,
-        tag: tagBytes(opts.type),
+      this.node.requestAll(out.body, left, {
+        contentType: out.contentType,
+        tag: out.tag,
         ...(opts.expect !== undefined ? { expect: opts.expect } : {}),
         onReply: (r) => {
           let reply: Reply
           try {
-            reply = { from: r.from, data: decodeData(r.contentType, r.body), metadata: this.peerInfo.get(r.from)?.metadata }
+            reply = { from: r.from, ...this.openReply(r), metadata: undefined }
+            reply.metadata = this.knownMetadata(r.from)
           } catch (err) {
             return this.warn(asError(err, 'ERR_MALFORMED', `bad reply from ${r.from}`))
           }
@@ -447,9 +531,11 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   /**
    * Handle the messages of one application type (js2p's handlers per message type): they
    * go to `handler` instead of the 'message' event. One handler per type; returns a
-   * function that removes it.
+   * function that removes it. A handler that throws (or returns a promise that rejects) is a
+   * warning ERR_HANDLER here, and a request it was handling is answered with an error
+   * (the requester gets ERR_REMOTE "handler failed"; the error's own text stays here).
    */
-  handle(type: string, handler: (msg: Message) => void): () => void {
+  handle(type: string, handler: (msg: Message) => unknown): () => void {
     if (tagBytes(type).length === 0) throw invalidArg('type', 'a non-empty string', type)
     if (typeof handler !== 'function') throw invalidArg('handler', 'a function', handler)
     if (this.handlers.has(type)) throw invalidArg('type', 'a type with no handler yet', type)
@@ -659,6 +745,8 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     const info = this.peerInfo.get(address)
     if (!info) return
     this.peerInfo.delete(address)
+    // Its messages may still come, relayed: what it told us stays known.
+    this.metadataBook.set(address, info.metadata)
     this.emit(
       'disconnect',
       info,
@@ -673,14 +761,28 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   private deliver(d: Delivery): void {
-    if (d.contentType === 'batch') return this.deliverBatch(d)
+    const wantsReply = d.purpose === 'request' || d.purpose === 'gather'
+    if (d.contentType === 'batch' && !wantsReply) return this.deliverBatch(d)
+    let item: { contentType: Delivery['contentType']; tag: Uint8Array; body: Uint8Array }
     let data: Data
     try {
-      data = decodeData(d.contentType, d.body)
+      const opened = openExtras(d.contentType, d.tag, d.body)
+      item = opened.item
+      if (opened.metadata) this.metadataBook.set(d.from, opened.metadata.value)
+      if (wantsReply && equalBytes(item.tag, METADATA_QUERY_TAG)) return this.answerMetadataQuery(d)
+      if (isReservedTag(item.tag)) throw malformed('message type')
+      data = decodeData(item.contentType, item.body)
     } catch (err) {
       return this.warn(asError(err, 'ERR_MALFORMED', `bad message body from ${d.from}`))
     }
-    const wantsReply = d.purpose === 'request' || d.purpose === 'gather'
+    let replied = false
+    const answer = (out: { contentType: Delivery['contentType']; tag: Uint8Array; body: Uint8Array }) => {
+      replied = true
+      const body = withMetadata(out, this.metadataFor(d.from))
+      return this.paced(async () => {
+        await this.node.reply(d, body.body, { contentType: body.contentType, tag: body.tag })
+      })
+    }
     const msg: Message = {
       id: d.id,
       from: d.from,
@@ -688,20 +790,44 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       hops: d.hops,
       direct: d.kind === 'direct',
       kind: d.kind,
-      type: d.tag.length === 0 ? '' : fromUtf8(d.tag),
-      metadata: this.peerInfo.get(d.from)?.metadata,
+      type: item.tag.length === 0 ? '' : fromUtf8(item.tag),
+      metadata: this.knownMetadata(d.from),
       wantsReply,
-      reply: async (answer: Data) => {
-        const { contentType, body } = encodeData(answer, 'reply')
+      reply: async (reply: Data) => {
+        const { contentType, body } = encodeData(reply, 'reply')
+        if (wantsReply) return answer({ contentType, tag: new Uint8Array(0), body })
         await this.paced(async () => {
-          if (wantsReply) await this.node.reply(d, body, { contentType })
-          else await this.node.direct(d.from, body, { contentType })
+          await this.node.direct(d.from, body, { contentType })
         })
+      },
+      replyError: async (reason: string | Error) => {
+        if (!wantsReply) throw new PeerweaveError('ERR_INVALID_ARG', 'replyError: not a request')
+        return answer(errorItem(String(reason instanceof Error ? reason.message : reason)))
       },
     }
     const handler = this.handlers.get(msg.type)
-    if (handler) handler(msg)
-    else this.emit('message', msg)
+    if (!handler) return void this.emit('message', msg)
+    const failed = (err: unknown) => {
+      this.warn(
+        new PeerweaveError('ERR_HANDLER', `handler of '${msg.type}' failed`, { cause: err }),
+      )
+      if (wantsReply && !replied)
+        msg.replyError('handler failed').catch((e) => this.warn(asError(e, 'ERR_UNREACHABLE', `could not answer ${d.from}`)))
+    }
+    try {
+      const r = handler(msg)
+      if (r instanceof Promise) r.catch(failed)
+    } catch (err) {
+      failed(err)
+    }
+  }
+
+  /** A metadataOf() from another peer: our metadata, signed like any reply. */
+  private answerMetadataQuery(d: Delivery): void {
+    const a = metadataAnswer(this.metadataJson)
+    this.paced(() => this.node.reply(d, a.body, { contentType: a.contentType })).catch((err) =>
+      this.warn(asError(err, 'ERR_UNREACHABLE', `could not answer ${d.from}'s metadata query`)),
+    )
   }
 
   /** Several application messages under one signature: each is delivered as if it came alone. */
@@ -745,6 +871,8 @@ function tagBytes(type: string | undefined): Uint8Array {
   if (typeof type !== 'string') throw invalidArg('type', 'a string', type)
   const b = utf8(type)
   if (b.length > 64) throw invalidArg('type', 'at most 64 bytes of UTF-8', type)
+  // Types that start with NUL are the swarm's own (swarm/extras.ts).
+  if (isReservedTag(b)) throw invalidArg('type', 'a string that does not start with NUL', type)
   return b
 }
 

@@ -21,6 +21,10 @@ export type ErrorCode =
   | 'ERR_DECRYPT'
   /** A peer or message origin refused by `allow`, or a peer banned for misbehaving. */
   | 'ERR_NOT_ALLOWED'
+  /** The peer asked answered with an error (msg.replyError, or its handler failed). */
+  | 'ERR_REMOTE'
+  /** A handle() handler threw or rejected (the request it handled is answered with an error). */
+  | 'ERR_HANDLER'
 
 export class PeerweaveError extends Error {
   readonly code: ErrorCode
