@@ -35,5 +35,5 @@ export const INTERNAL_MEMBERS = [
   'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
   'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse', 'handlers',
   'metadataBook', 'metadataJson', 'metadataFor', 'knownMetadata',
-  'openReply', 'answerMetadataQuery', 'byAddress',
+  'openReply', 'answerMetadataQuery', 'byAddress', 'debugLine',
 ]

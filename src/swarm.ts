@@ -1,7 +1,7 @@
 import { equalBytes, fromHex, toHex } from './core/bytes.js'
 import { emitterClass } from './emitter.js'
 import { invalidArg, malformed, PeerweaveError } from './core/errors.js'
-import { type Delivery, MeshNode } from './core/node.js'
+import { checkHopLimit, type Delivery, MeshNode } from './core/node.js'
 import type { LinkReason } from './core/signal-codec.js'
 import type { Address, CryptoSuite, Direction, JsonValue, Signer, TransportKind } from './core/types.js'
 import type { Ed25519 } from './crypto/ed25519.js'
@@ -146,6 +146,8 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   private readonly handlers = new Map<string, (msg: Message) => unknown>()
   /** Metadata of peers that are not neighbours now, learned from requests, replies and metadataOf(). */
   private readonly metadataBook = new MetadataBook()
+  /** The `debug` option's line sink (undefined: off). */
+  private readonly debugLine: ((line: string) => void) | undefined
   /** Our metadata as the JSON that requests and replies carry (undefined: none). */
   private readonly metadataJson: Uint8Array | undefined
   private wakeTimer: ReturnType<typeof setTimeout> | undefined
@@ -180,6 +182,13 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.metadataJson = options.metadata === undefined ? undefined : utf8(JSON.stringify(options.metadata))
+    const debug = options.debug
+    this.debugLine =
+      typeof debug === 'function'
+        ? debug
+        : debug
+          ? (line) => console.debug(`peerweave ${this.address.slice(0, 8)} ${line}`)
+          : undefined
     // Private swarms seal every body and prove the secret on every link (src/crypto/swarm-key.ts).
     const keys = options.secret !== undefined ? deriveSwarmKeys(topic, options.secret) : undefined
     const suite = platform?.suite ?? createCryptoSuite()
@@ -349,6 +358,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   protected start(): void {
+    const o = this.options
+    this.debugLine?.(
+      `start ${this.address} on ${this.identifier}: trackers ${this.tracker ? (o.trackers ?? DEFAULT_TRACKERS).length : 0}, bootstrap ${(o.bootstrap ?? []).length}`,
+    )
     this.node.start()
     this.storeSync?.load().then(
       (entries) => {
@@ -364,16 +377,22 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     if (this.tracker) {
       this.tracker.on('warning', (err) => this.warn(err))
       this.tracker.on('wantOffers', (url, count) => {
+        this.debugLine?.(`tracker ${url}: announce with ${count} offers`)
         this.links
           .offersForTracker(url, count, this.node.wantedLinks())
           .catch((err) => this.warn(asError(err, 'ERR_TRACKER', 'announce failed')))
       })
       this.tracker.on('offer', (s) => {
+        this.debugLine?.(`tracker ${s.trackerUrl}: an offer`)
         this.links.trackerOffer(s.trackerUrl, s.peerId, s.offerId, s.sdp)
         this.reschedule()
       })
-      this.tracker.on('update', (u) => this.links.trackerUpdate(u.trackerUrl, u.complete + u.incomplete))
+      this.tracker.on('update', (u) => {
+        this.debugLine?.(`tracker ${u.trackerUrl}: ${u.complete + u.incomplete} peers on the topic`)
+        this.links.trackerUpdate(u.trackerUrl, u.complete + u.incomplete)
+      })
       this.tracker.on('answer', (s) => {
+        this.debugLine?.(`tracker ${s.trackerUrl}: an answer`)
         this.links.trackerAnswer(s.peerId, s.offerId, s.sdp)
         this.reschedule()
       })
@@ -394,11 +413,23 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     return this.broadcast(args[0])
   }
 
-  async broadcast(data: Data, opts: { type?: string } = {}): Promise<void> {
+  /**
+   * To every peer. `hopLimit` (1 up to `limits.maxHopLimit`, default 64; peernet's per-message
+   * limit) stops it that many relays away along the broadcast tree.
+   */
+  async broadcast(data: Data, opts: { type?: string; hopLimit?: number } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
-    await this.batcher.push('', { contentType, body, tag: tagBytes(opts.type) }, (m) =>
-      this.paced(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag })),
+    const hopLimit = this.hopLimit(opts.hopLimit)
+    // Messages batch under one envelope, so only those with the same hop limit go together.
+    await this.batcher.push(hopLimit ? `hops ${hopLimit}` : '', { contentType, body, tag: tagBytes(opts.type) }, (m) =>
+      this.paced(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag, hopLimit })),
     )
+  }
+
+  private hopLimit(hopLimit: number | undefined): number | undefined {
+    const bad = checkHopLimit(hopLimit, this.node.options.maxHopLimit)
+    if (bad) throw bad
+    return hopLimit
   }
 
   async sendDirect(address: Address, data: Data, opts: { type?: string } = {}): Promise<void> {
@@ -487,9 +518,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
    */
   async requestAll(
     data: Data,
-    opts: { timeoutMs?: number; expect?: number; type?: string; onReply?: (reply: Reply) => void } = {},
+    opts: { timeoutMs?: number; expect?: number; type?: string; hopLimit?: number; onReply?: (reply: Reply) => void } = {},
   ): Promise<Reply[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
+    const hopLimit = this.hopLimit(opts.hopLimit)
     const { contentType, body } = encodeData(data)
     // Most who answer are not neighbours: the question carries our metadata to all of them.
     const out = withMetadata({ contentType, tag: tagBytes(opts.type), body }, this.metadataJson)
@@ -499,6 +531,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       this.node.requestAll(out.body, left, {
         contentType: out.contentType,
         tag: out.tag,
+        hopLimit,
         ...(opts.expect !== undefined ? { expect: opts.expect } : {}),
         onReply: (r) => {
           let reply: Reply
@@ -619,6 +652,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     await this.tracker?.stop()
     await this.closeServers()
     await this.storeSync?.close()
+    this.debugLine?.('closed')
     this.emit('close')
   }
 
@@ -677,6 +711,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   private dial(to: Address, bridgeUrl: string | undefined): void {
     // Banned, or ruled out by an `allow` list: not worth a connection.
     if (!this.defense.mayDial(to)) return this.node.linkFailed(to)
+    this.debugLine?.(`dial ${to} ${bridgeUrl && this.webSocket() ? `at ${bridgeUrl}` : 'through the mesh'}`)
     if (!bridgeUrl || !this.webSocket()) {
       // Without WebRTC (a tab with it disabled, a bridge-only peer) such a peer is reachable only
       // through others: give the slot back quietly rather than warn on every rebalance.
@@ -694,6 +729,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
 
   /** The core wants more peers: trackers (via wanted), bootstrap bridges, and stored bridges it forgot. */
   private discover(_count: number, why: 'needy' | 'shuffle'): void {
+    this.debugLine?.(`look for peers (${why}), ${this.node.degree} linked`)
     this.updateWanted()
     // A shuffle wants one link more than the target: one offer to the trackers, which
     // hand it to a random peer (a full one makes room, as for a needy one). Without this
@@ -715,6 +751,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   private linkFailed(address: Address): void {
+    this.debugLine?.(`link to ${address} failed`)
     this.book.failed(address)
     this.storeSync?.changed()
   }
@@ -732,6 +769,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       direction: link.direction,
     }
     this.peerInfo.set(info.address, info)
+    this.debugLine?.(`link up ${info.address} (${info.transport}, ${info.direction}), ${this.peerInfo.size} linked`)
     this.learnStoredMeshPeers()
     this.book.linkUp(info.address, link.remote.bridgeUrl, this.node.neighbour(info.address)?.stats, Date.now())
     this.storeSync?.changed()
@@ -745,6 +783,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     const info = this.peerInfo.get(address)
     if (!info) return
     this.peerInfo.delete(address)
+    this.debugLine?.(`link down ${address} (${reason}), ${this.peerInfo.size} linked`)
     // Its messages may still come, relayed: what it told us stays known.
     this.metadataBook.set(address, info.metadata)
     this.emit(
@@ -843,6 +882,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   protected warn(err: PeerweaveError): void {
+    this.debugLine?.(`warning ${err.code}: ${err.message}`)
     if (this.listenerCount('warning') > 0) this.emit('warning', err)
   }
 }

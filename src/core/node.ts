@@ -602,10 +602,16 @@ export class MeshNode {
 
   // ---- sending -------------------------------------------------------------
 
+  /**
+   * Send to every peer. `hopLimit` (peernet's per-message limit) stops it that many relays
+   * from us along the broadcast tree, which can be longer than the shortest path.
+   */
   broadcast(
     body: BodyParts,
-    opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather' } = {},
+    opts: { contentType?: ContentType; tag?: Uint8Array; purpose?: 'data' | 'gather'; hopLimit?: number } = {},
   ): Promise<string> {
+    const bad = checkHopLimit(opts.hopLimit, this.options.maxHopLimit)
+    if (bad) return Promise.reject(bad)
     return this.sealThen({ kind: 'broadcast', purpose: opts.purpose ?? 'data', body, ...opts }, (env, encoded) => {
       const idHex = toHex(env.id)
       this.needLinks('broadcast')
@@ -771,7 +777,7 @@ export class MeshNode {
   async requestAll(
     body: Uint8Array,
     timeoutMs: number,
-    opts: { contentType?: ContentType; tag?: Uint8Array; expect?: number; onReply?: (reply: Delivery) => void } = {},
+    opts: { contentType?: ContentType; tag?: Uint8Array; hopLimit?: number; expect?: number; onReply?: (reply: Delivery) => void } = {},
   ): Promise<Delivery[]> {
     const id = await this.broadcast(body, { ...opts, purpose: 'gather' })
     return this.requests.all(id, this.clock.now() + timeoutMs, opts.expect ?? Number.POSITIVE_INFINITY, opts.onReply)
@@ -850,7 +856,7 @@ export class MeshNode {
               ? 1
               : e.kind === 'direct'
                 ? this.options.directHopLimit
-                : this.options.broadcastHopLimit,
+                : (e.hopLimit ?? this.options.broadcastHopLimit),
           target: e.target,
           ref: e.ref,
           tag: e.tag ?? NO_TAG,
@@ -1794,4 +1800,11 @@ function isAnswer(purpose: Purpose): boolean {
  */
 function acked(purpose: Purpose): boolean {
   return purpose === 'data' || purpose === 'signal'
+}
+
+/** Undefined when `hopLimit` is absent or an integer in [1, max]; else the error to give. */
+export function checkHopLimit(hopLimit: unknown, max: number): PeerweaveError | undefined {
+  if (hopLimit === undefined || (Number.isInteger(hopLimit) && (hopLimit as number) >= 1 && (hopLimit as number) <= max))
+    return undefined
+  return invalidArg('hopLimit', `an integer from 1 to ${max}`, hopLimit)
 }

@@ -69,6 +69,12 @@ export interface SwarmOptions {
   requestTimeoutMs?: number
   /** Protocol knobs of the mesh core (advanced; see src/core/options.ts). */
   mesh?: Partial<NodeOptions>
+  /**
+   * Say what the swarm does, a line at a time: trackers (announces, offers, answers), links
+   * (dials, opened, closed and why, failed), searches for peers, warnings. `true` writes to
+   * console.debug, prefixed with the start of our address; a function gets each line.
+   */
+  debug?: boolean | ((line: string) => void)
 }
 
 export const DEFAULT_TRACKERS = [
@@ -89,7 +95,7 @@ export function checkUrls(name: string, urls: unknown): string[] {
 
 /** Every key of SwarmOptions (an options object with any other is refused). */
 const SWARM_OPTION_NAMES =
-  'trackers maxPeers coverage iceServers rtc WebSocket identity secret allow limits listen bootstrap storage peerStore metadata maxMessageBytes requestTimeoutMs mesh'.split(
+  'trackers maxPeers coverage iceServers rtc WebSocket identity secret allow limits listen bootstrap storage peerStore metadata maxMessageBytes requestTimeoutMs mesh debug'.split(
     ' ',
   )
 
@@ -125,6 +131,8 @@ export function checkSwarmOptions(topic: unknown, o: SwarmOptions): void {
   }
   if (o.maxMessageBytes !== undefined && (!Number.isInteger(o.maxMessageBytes) || o.maxMessageBytes < 1024))
     throw invalidArg('maxMessageBytes', 'an integer of at least 1024', o.maxMessageBytes)
+  if (o.debug !== undefined && typeof o.debug !== 'boolean' && typeof o.debug !== 'function')
+    throw invalidArg('debug', 'a boolean or a function taking a line', o.debug)
   if (o.requestTimeoutMs !== undefined && (!Number.isFinite(o.requestTimeoutMs) || o.requestTimeoutMs <= 0))
     throw invalidArg('requestTimeoutMs', 'a positive number of milliseconds', o.requestTimeoutMs)
   // `listen` is checked by the Node entry (src/node.ts), the only one that can listen; the

@@ -23,7 +23,8 @@ test('an option the swarm does not know is refused, with the likely name', () =>
     [{ tracker: 'ws://127.0.0.1:8000' }, /unknown option 'tracker' \(did you mean 'trackers'\?\)/],
     [{ maxpeers: 3 }, /unknown option 'maxpeers' \(did you mean 'maxPeers'\?\)/],
     [{ timeout: 5000 }, /unknown option 'timeout' \(did you mean 'requestTimeoutMs'\?\)/],
-    [{ debug: true }, /unknown option 'debug'$/],
+    [{ bitLength: 160 }, /unknown option 'bitLength'$/],
+    [{ debug: 'yes' }, /debug must be a boolean or a function taking a line/],
     [{ mesh: { nearlinks: 3 } }, /unknown mesh option 'nearlinks' \(did you mean 'nearLinks'\?\)/],
     [{ listen: { port: 0, hots: '127.0.0.1' } }, /unknown listen option 'hots'/],
   ]
@@ -92,6 +93,22 @@ test('handle(type, handler): a bad type or handler, or a second handler for a ty
     assert.throws(() => swarm.handle('other', 'nope' as never), code('ERR_INVALID_ARG', /handler must be a function/))
     off()
     swarm.handle('chat', () => {})
+  } finally {
+    await swarm.close()
+  }
+})
+
+test('a bad hopLimit, a reserved type or a bad metadataOf address is ERR_INVALID_ARG before anything is sent', async () => {
+  const swarm = lonely()
+  try {
+    for (const hopLimit of [0, 2.5, 65, '3'])
+      await assert.rejects(swarm.broadcast('x', { hopLimit: hopLimit as number }), code('ERR_INVALID_ARG', /hopLimit must be an integer from 1 to 64/))
+    await assert.rejects(swarm.requestAll('x', { hopLimit: 0 }), code('ERR_INVALID_ARG', /hopLimit/))
+    await assert.rejects(swarm.broadcast('x', { type: '\0mine' }), code('ERR_INVALID_ARG', /type must be a string that does not start with NUL/))
+    await assert.rejects(swarm.metadataOf('not an address'), code('ERR_INVALID_ARG', /40-character hex address/))
+    // A valid hop limit gets as far as the missing link.
+    await assert.rejects(swarm.broadcast('x', { hopLimit: 3 }), code('ERR_UNREACHABLE'))
+    assert.equal(await swarm.metadataOf(swarm.address), undefined, 'our own: none set')
   } finally {
     await swarm.close()
   }
