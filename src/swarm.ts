@@ -37,7 +37,7 @@ import {
 } from './swarm/extras.js'
 import { MetadataBook } from './swarm/metadata-book.js'
 import { asError, LinkManager, SEND_WAIT_MS } from './swarm/link-manager.js'
-import { checkSwarmOptions, checkTimeout, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
+import { checkSwarmOptions, checkTimeout, checkUrls, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
 import { topicInfoHash } from './swarm/topic.js'
 
@@ -576,6 +576,32 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     return () => {
       if (this.handlers.get(type) === handler) this.handlers.delete(type)
     }
+  }
+
+  /**
+   * Link to the bridge at `url` now (peernet's `connect`; `bootstrap` does this at the start):
+   * resolves with the peer once the link is up, or at once when that peer is a neighbour
+   * already. A full swarm makes room as a shuffle would, never by dropping a link the mesh
+   * keeps (its XOR-nearest, or one to a peer with few links). Rejects ERR_INVALID_ARG (not a
+   * ws:// or wss:// URL), ERR_LINK (unreachable, no WebSocket, or no room), ERR_HANDSHAKE
+   * (not a peerweave bridge of this swarm), ERR_CLOSED. The mesh may later trade this link
+   * away like any other.
+   */
+  async connect(url: string): Promise<PeerInfo> {
+    checkUrls('url', [url])
+    const closed = () => new PeerweaveError('ERR_CLOSED', 'the swarm is closed')
+    if (this.closing) throw closed()
+    const reason: LinkReason = this.node.wantedLinks() > 0 ? this.wantReason() : 'shuffle'
+    const link = await this.bridges.open(url, reason)
+    const address = link.remote.address
+    const already = this.peerInfo.get(address)
+    if (already || this.closing) link.close('unwanted')
+    if (already) return already
+    if (this.closing) throw closed()
+    this.links.adopt(link, false, reason)
+    const info = this.peerInfo.get(address)
+    if (!info) throw new PeerweaveError('ERR_LINK', `${url}: no room here for a link to ${address} (maxPeers ${this.node.options.maxPeers})`)
+    return info
   }
 
   /**
