@@ -9,6 +9,9 @@ export interface LinkStats {
   bytesIn: number
   bytesOut: number
   badFrames: number
+  /** Peer addresses it told us, and we told it, in peer exchange (peernet's nodes.rx / tx). */
+  peersIn: number
+  peersOut: number
 }
 
 /** What one node knows about one linked neighbour. */
@@ -26,7 +29,15 @@ export class Neighbour {
   auth: LinkAuth | undefined
   lastHeardAt: number
   lastSentAt: number
-  readonly stats: LinkStats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0 }
+  readonly stats: LinkStats = {
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    badFrames: 0,
+    peersIn: 0,
+    peersOut: 0,
+  }
 
   constructor(
     readonly key: AddrKey,

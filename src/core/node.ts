@@ -1409,6 +1409,7 @@ export class MeshNode {
 
   private onPex(n: Neighbour, p: Packet & { type: 'pex' }): void {
     const now = this.clock.now()
+    n.stats.peersIn += addressCount(p.peers)
     n.degree = p.degree
     n.capacity = p.capacity
     n.tree = p.tree
@@ -1450,11 +1451,12 @@ export class MeshNode {
       peers.push({ address: n.key.bytes, bridgeUrl: url ? ascii(url) : undefined, peers: view })
     }
     // Hints: the known peers closest to the receiver, so near links converge swarm-wide.
-    const target = this.neighbours.get(to)?.key
-    if (target) {
-      const hints = this.known.closest(target, PEX_HINTS, (k) => k.key.hex === to || this.neighbours.has(k.key.hex))
+    const receiver = this.neighbours.get(to)
+    if (receiver) {
+      const hints = this.known.closest(receiver.key, PEX_HINTS, (k) => k.key.hex === to || this.neighbours.has(k.key.hex))
       for (const h of hints)
         peers.push({ address: h.key.bytes, bridgeUrl: h.bridgeUrl ? ascii(h.bridgeUrl) : undefined, hint: true })
+      receiver.stats.peersOut += addressCount(peers)
     }
     const hold = this.rootHold && this.clock.now() < this.rootHold.until ? this.rootHold : undefined
     // While a root is held for gone, that is what we announce (nobody follows us meanwhile).
@@ -1807,4 +1809,11 @@ export function checkHopLimit(hopLimit: unknown, max: number): PeerweaveError | 
   if (hopLimit === undefined || (Number.isInteger(hopLimit) && (hopLimit as number) >= 1 && (hopLimit as number) <= max))
     return undefined
   return invalidArg('hopLimit', `an integer from 1 to ${max}`, hopLimit)
+}
+
+/** Peer addresses in a peer exchange: each entry's, and those of its view. */
+function addressCount(peers: readonly PexEntry[]): number {
+  let count = peers.length
+  for (const e of peers) count += e.peers?.length ?? 0
+  return count
 }

@@ -33,6 +33,9 @@ export interface PeerStats {
   bytesOut: number
   /** Packets from it that did not decode. */
   badFrames: number
+  /** Peer addresses it told us, and we told it, in peer exchange (peernet's nodes.rx / tx). */
+  peersIn: number
+  peersOut: number
   /** Last time a link with it was up (now, when connected); 0 if never. */
   lastSeenAt: number
 }
@@ -46,7 +49,15 @@ interface Entry extends StoredPeer {
 export const DEFAULT_MAX_STORED_PEERS = 256
 export const DEFAULT_MAX_FAILURES = 5
 
-const zero = (): LinkStats => ({ messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0 })
+const zero = (): LinkStats => ({
+  messagesIn: 0,
+  messagesOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  badFrames: 0,
+  peersIn: 0,
+  peersOut: 0,
+})
 
 export class PeerBook {
   private readonly peers = new Map<string, Entry>()
@@ -175,4 +186,6 @@ function fold(into: LinkStats, add: LinkStats): void {
   into.bytesIn += add.bytesIn
   into.bytesOut += add.bytesOut
   into.badFrames += add.badFrames
+  into.peersIn += add.peersIn
+  into.peersOut += add.peersOut
 }

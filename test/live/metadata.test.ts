@@ -44,6 +44,10 @@ test('metadata of peers beyond the neighbours, and requests answered with errors
     const star = () => linked(a, b) && linked(c, b) && linked(d, b)
     await waitFor([a, b, c, d], star, 30_000, () => `a, c, d linked to b; ${net.warningSummary()}`)
     assert.ok(!linked(a, c) && !linked(a, d) && !linked(c, d), 'the leaves are not neighbours')
+    // Peer exchange: b tells a of c and d (peernet's nodes.rx / tx, per peer in stats()).
+    const told = () => (a.stats().find((p) => p.address === b.address)?.peersIn ?? 0) >= 2
+    await waitFor([a, b], told, 30_000, () => `a heard of c and d from b: ${JSON.stringify(a.stats())}`)
+    assert.ok((b.stats().find((p) => p.address === a.address)?.peersOut ?? 0) >= 2)
 
     // A broadcast from a peer never met: no metadata yet; metadataOf asks the peer.
     let got = nextMessage(a, (m) => m.data === 'c speaks')
