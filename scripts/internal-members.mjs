@@ -19,7 +19,7 @@ export const INTERNAL_MEMBERS = [
   'trackerOffers', 'slotsUsed', 'targetDegree', 'onPex', 'onMsg', 'onBack', 'onAck', 'onSignal',
   'unconfirmed', 'signWalk', 'signDigest', 'signCopy', 'linkTagged', 'sentOn', 'isNear',
   'onDrain', 'onFrame', 'setBusy', 'peerInfo', 'backOff', 'newKey', 'maxLinkBytes', 'neighbours',
-  'outstanding', 'pending', 'budget', 'hopLimit', 'timestampMs', 'originKey', 'envelope', 'contentType',
+  'outstanding', 'pending', 'budget', 'timestampMs', 'originKey', 'envelope', 'contentType',
   'tried', 'retrace', 'walks', 'missing', 'tree', 'requests', 'timer', 'connections', 'known', 'parent',
   'purpose', 'degree', 'macInput', 'linkKey', 'isolated', 'islandSince',
   'trackerSwarmSize', 'swarmSizeHint', 'farView', 'wantedLinks', 'attempts', 'linkFailed',
@@ -35,5 +35,5 @@ export const INTERNAL_MEMBERS = [
   'lastError', 'busy', 'heap', 'pacing', 'saving', 'writing', 'aborts', 'retry', 'settle', 'rng',
   'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse', 'handlers',
   'metadataBook', 'metadataJson', 'metadataFor', 'knownMetadata',
-  'openReply', 'answerMetadataQuery', 'byAddress', 'debugLine',
+  'openReply', 'answerMetadataQuery', 'byAddress', 'debugLine', 'checkedHopLimit',
 ]

@@ -419,14 +419,14 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
    */
   async broadcast(data: Data, opts: { type?: string; hopLimit?: number } = {}): Promise<void> {
     const { contentType, body } = encodeData(data)
-    const hopLimit = this.hopLimit(opts.hopLimit)
+    const hopLimit = this.checkedHopLimit(opts.hopLimit)
     // Messages batch under one envelope, so only those with the same hop limit go together.
     await this.batcher.push(hopLimit ? `hops ${hopLimit}` : '', { contentType, body, tag: tagBytes(opts.type) }, (m) =>
       this.paced(() => this.node.broadcast(m.body, { contentType: m.contentType, tag: m.tag, hopLimit })),
     )
   }
 
-  private hopLimit(hopLimit: number | undefined): number | undefined {
+  private checkedHopLimit(hopLimit: number | undefined): number | undefined {
     const bad = checkHopLimit(hopLimit, this.node.options.maxHopLimit)
     if (bad) throw bad
     return hopLimit
@@ -521,7 +521,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     opts: { timeoutMs?: number; expect?: number; type?: string; hopLimit?: number; onReply?: (reply: Reply) => void } = {},
   ): Promise<Reply[]> {
     const timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs ?? 3000)
-    const hopLimit = this.hopLimit(opts.hopLimit)
+    const hopLimit = this.checkedHopLimit(opts.hopLimit)
     const { contentType, body } = encodeData(data)
     // Most who answer are not neighbours: the question carries our metadata to all of them.
     const out = withMetadata({ contentType, tag: tagBytes(opts.type), body }, this.metadataJson)
@@ -575,6 +575,59 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     this.handlers.set(type, handler)
     return () => {
       if (this.handlers.get(type) === handler) this.handlers.delete(type)
+    }
+  }
+
+  /**
+   * The messages as an async iterator (js2p's `recv()`: pulled instead of pushed):
+   * `for await (const msg of swarm.messages()) …`. Each call queues the 'message' events from
+   * then on, at most `max` unread (default 1,024): a full queue drops its oldest with a
+   * warning ERR_OVERFLOW. It ends when the swarm closes or the loop is left (break, return).
+   * Messages of a handle()d type go to their handler, not here.
+   */
+  messages(opts: { max?: number } = {}): AsyncIterableIterator<Message> {
+    const max = opts.max ?? 1024
+    if (!Number.isInteger(max) || max < 1) throw invalidArg('max', 'a positive integer', max)
+    const queue: Message[] = []
+    let wake: (() => void) | undefined
+    let done = this.closing !== undefined
+    const onMessage = (msg: Message) => {
+      if (queue.length >= max)
+        this.warn(new PeerweaveError('ERR_OVERFLOW', `messages(): ${max} unread, dropped the oldest from ${queue.shift()!.from}`))
+      queue.push(msg)
+      wake?.()
+    }
+    const stop = () => {
+      done = true
+      this.off('message', onMessage)
+      this.off('close', stop)
+      wake?.()
+    }
+    if (!done) {
+      this.on('message', onMessage)
+      this.on('close', stop)
+    }
+    const finished = { value: undefined, done: true } as const
+    return {
+      [Symbol.asyncIterator]() {
+        return this
+      },
+      async next() {
+        for (;;) {
+          const msg = queue.shift()
+          if (msg) return { value: msg, done: false }
+          if (done) return finished
+          await new Promise<void>((resolve) => {
+            wake = resolve
+          })
+          wake = undefined
+        }
+      },
+      async return() {
+        stop()
+        queue.length = 0
+        return finished
+      },
     }
   }
 

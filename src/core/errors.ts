@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'ERR_REMOTE'
   /** A handle() handler threw or rejected (the request it handled is answered with an error). */
   | 'ERR_HANDLER'
+  /** A bounded queue of ours was full and dropped its oldest entry (swarm.messages()). */
+  | 'ERR_OVERFLOW'
 
 export class PeerweaveError extends Error {
   readonly code: ErrorCode

@@ -33,6 +33,11 @@ test('connect(url) links to a bridge at runtime, and says why it cannot', {
       30_000,
       () => `a and b linked; ${net.warningSummary()}`,
     )
+    // The link carries messages, read here as an async iterator.
+    const inbox = a.messages()
+    await b.send('over the new link')
+    assert.equal((await inbox.next()).value?.data, 'over the new link')
+    await inbox.return?.()
     // Again: the neighbour it is already.
     assert.equal((await b.connect(a.listenUrl!)).address, a.address)
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
-import { Swarm, type SwarmOptions } from '../../src/node.js'
+import { type Message, Swarm, type SwarmOptions } from '../../src/node.js'
 import { SEND_WAIT_MS } from '../../src/swarm/link-manager.js'
 
 const lonely = (options: SwarmOptions = {}) => new Swarm('swarm-api-test', { trackers: [], iceServers: [], ...options })
@@ -109,6 +109,40 @@ test('a bad hopLimit, a reserved type or a bad metadataOf address is ERR_INVALID
     // A valid hop limit gets as far as the missing link.
     await assert.rejects(swarm.broadcast('x', { hopLimit: 3 }), code('ERR_UNREACHABLE'))
     assert.equal(await swarm.metadataOf(swarm.address), undefined, 'our own: none set')
+  } finally {
+    await swarm.close()
+  }
+})
+
+test('messages(): an async iterator of the message events, bounded, ended by close or by leaving the loop', async () => {
+  const swarm = lonely()
+  const msg = (data: string) =>
+    ({ id: data, from: 'f'.repeat(40), data, hops: 1, direct: false, kind: 'broadcast', type: '', metadata: undefined }) as unknown as Message
+  const warnings: PeerweaveError[] = []
+  swarm.on('warning', (e) => warnings.push(e))
+  try {
+    assert.throws(() => swarm.messages({ max: 0 }), code('ERR_INVALID_ARG', /max must be a positive integer/))
+    // Leaving a for-await loop stops the queue.
+    const early = swarm.messages()
+    swarm.emit('message', msg('one'))
+    for await (const m of early) {
+      assert.equal(m.data, 'one')
+      break
+    }
+    assert.equal(swarm.listenerCount('message'), 0, 'break removed its listener')
+
+    const it = swarm.messages({ max: 2 })
+    const waiting = it.next()
+    swarm.emit('message', msg('a'))
+    assert.equal((await waiting).value?.data, 'a', 'a waiting next() gets the next message')
+    for (const d of ['b', 'c', 'd']) swarm.emit('message', msg(d))
+    assert.equal(warnings.length, 1)
+    assert.equal(warnings[0]!.code, 'ERR_OVERFLOW')
+    assert.deepEqual([(await it.next()).value?.data, (await it.next()).value?.data], ['c', 'd'], 'the oldest was dropped')
+    const pending = it.next()
+    await swarm.close()
+    assert.deepEqual(await pending, { value: undefined, done: true }, 'close ends it')
+    assert.equal((await swarm.messages().next()).done, true, 'after close: ends at once')
   } finally {
     await swarm.close()
   }
