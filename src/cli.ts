@@ -1,7 +1,7 @@
 /**
  * The `peerweave` command.
  *
- *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay]
+ *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug]
  *   peerweave tracker [--port N] [--host H]
  *
  * `join` runs a headless peer: prints what arrives, broadcasts each stdin line, and
@@ -17,12 +17,13 @@ import type { Swarm as SwarmType, SwarmOptions } from './node.js'
 import { MAX_PEERS_LIMIT } from './swarm/options.js'
 
 const USAGE = `usage:
-  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay]
+  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug]
   peerweave tracker [--port N] [--host H]
 
 join     run a headless peer of <topic>: prints arriving messages, broadcasts each stdin
          line, '@<address> text' sends direct; Ctrl-C leaves the swarm, and so does the
-         end of input once its lines are sent (--stay: keep running, for services)
+         end of input once its lines are sent (--stay: keep running, for services);
+         --debug writes what the swarm does to stderr
 tracker  run a local WebTorrent (websocket) tracker and print its URL`
 
 const STATUS_EVERY_MS = 3000
@@ -96,6 +97,7 @@ async function join(args: string[]): Promise<void> {
     'max-peers': { type: 'string' },
     json: { type: 'boolean' },
     stay: { type: 'boolean' },
+    debug: { type: 'boolean' },
   })
   if (values.help) return void console.log(USAGE)
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `unexpected argument '${positionals[1]}'` : 'missing <topic>')
@@ -108,6 +110,7 @@ async function join(args: string[]): Promise<void> {
     ...(values.bootstrap ? { bootstrap: values.bootstrap } : {}),
     ...(listen !== undefined ? { listen } : {}),
     ...(maxPeers !== undefined ? { maxPeers } : {}),
+    ...(values.debug ? { debug: (line: string) => console.error(`debug: ${line}`) } : {}),
   }
   const { Swarm } = await import('./node.js')
   // The count of known peers lives in the mesh core; a subclass may read it.

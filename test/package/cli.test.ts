@@ -97,7 +97,7 @@ test('end of input: the lines read are sent before the peer leaves', { timeout: 
 
 test('--stay: keeps running after the end of input, until a signal', { timeout: 60_000 }, async (t) => {
   const { lib, args } = await fixture(t, 'peerweave-cli-stay')
-  const run = start([...args, '--stay'], 'ignore')
+  const run = start([...args, '--stay', '--debug'], 'ignore')
   await run.event((e) => e.event === 'connect' && e.address === lib.address)
   await lib.send('still there?')
   const m = await run.event((e) => e.event === 'message')
@@ -106,4 +106,7 @@ test('--stay: keeps running after the end of input, until a signal', { timeout: 
   await run.event((e) => e.event === 'closed')
   const { code, stderr } = await run.exit
   assert.equal(code, 0, stderr)
+  // --debug: what the swarm did, on stderr.
+  assert.match(stderr, new RegExp(`^debug: link up ${lib.address} `, 'm'))
+  assert.match(stderr, /^debug: closed$/m)
 })
