@@ -14,6 +14,11 @@ export interface LinkStats {
   peersOut: number
 }
 
+/** Counters at zero (a new link's, or a sum's start). */
+export function zeroLinkStats(): LinkStats {
+  return { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0, peersIn: 0, peersOut: 0 }
+}
+
 /** What one node knows about one linked neighbour. */
 export class Neighbour {
   /** The neighbour's place in the broadcast tree, from its last peer exchange. */
@@ -29,15 +34,7 @@ export class Neighbour {
   auth: LinkAuth | undefined
   lastHeardAt: number
   lastSentAt: number
-  readonly stats: LinkStats = {
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    badFrames: 0,
-    peersIn: 0,
-    peersOut: 0,
-  }
+  readonly stats: LinkStats = zeroLinkStats()
 
   constructor(
     readonly key: AddrKey,

@@ -1,4 +1,4 @@
-import type { LinkStats } from '../core/neighbour.js'
+import { type LinkStats, zeroLinkStats } from '../core/neighbour.js'
 import type { StoredPeer } from './types.js'
 
 /**
@@ -49,15 +49,7 @@ interface Entry extends StoredPeer {
 export const DEFAULT_MAX_STORED_PEERS = 256
 export const DEFAULT_MAX_FAILURES = 5
 
-const zero = (): LinkStats => ({
-  messagesIn: 0,
-  messagesOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  badFrames: 0,
-  peersIn: 0,
-  peersOut: 0,
-})
+const zero = zeroLinkStats
 
 export class PeerBook {
   private readonly peers = new Map<string, Entry>()

@@ -1,5 +1,6 @@
 import type { PeerweaveError } from '../../src/core/errors.js'
 import { type Message, Swarm, type SwarmOptions } from '../../src/node.js'
+import { createServer } from 'node:net'
 import './native-exit.js'
 
 /** Node peers that link over WebSocket bridges only (no trackers), closed by `closeAll`. */
@@ -193,4 +194,13 @@ export async function kill(s: Swarm): Promise<void> {
   internal.bridges.close()
   for (const link of internal.links.links.values()) link.close()
   await internal.closeServers()
+}
+
+/** A port nothing listens on (a server's, once closed): a bridge URL that refuses. */
+export async function deadPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }

@@ -3,19 +3,9 @@
  * over WebSocket bridges on 127.0.0.1.
  */
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
-import { BridgeNet, linked, waitFor } from './bridge-helpers.js'
-
-/** A port nothing listens on (a server's, once closed). */
-async function deadPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+import { BridgeNet, deadPort, linked, waitFor } from './bridge-helpers.js'
 
 test('connect(url) links to a bridge at runtime, and says why it cannot', {
   timeout: 60_000,

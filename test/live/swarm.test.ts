@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
 import type { Message, Swarm } from '../../src/node.js'
 import type { JsonValue } from '../../src/core/types.js'
+import { deadPort } from './bridge-helpers.js'
 import { addStaggered, isMeshConnected, neighbourLists, recordLinks, Testbed, waitUntil } from './swarm-helpers.js'
 
 // Real WebRTC over loopback: run inside scripts/netns.sh (no ICE servers, nothing leaves the machine).
@@ -291,13 +291,6 @@ test('a peer that dies without goodbye is dropped within deadAfterMs and the mes
   }
 })
 
-async function deadPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((r) => server.close(() => r()))
-  return port
-}
 
 test('one dead tracker among two: peers still join, and ERR_TRACKER is reported', { timeout: 40_000 }, async () => {
   const bed = await Testbed.start()

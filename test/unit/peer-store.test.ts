@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import fc from 'fast-check'
 import { PeerweaveError } from '../../src/core/errors.js'
-import type { LinkStats } from '../../src/core/neighbour.js'
+import { type LinkStats, zeroLinkStats } from '../../src/core/neighbour.js'
 import { FilePeerStore } from '../../src/store/file-store.js'
 import { PeerBook } from '../../src/store/peer-book.js'
 import { StoreSync } from '../../src/store/sync.js'
@@ -15,7 +15,7 @@ import { checkSwarmOptions } from '../../src/swarm/options.js'
 
 const addr = (i: number) => i.toString(16).padStart(40, '0')
 const isCode = (code: string) => (e: unknown) => e instanceof PeerweaveError && e.code === code
-const live = (): LinkStats => ({ messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, badFrames: 0, peersIn: 0, peersOut: 0 })
+const live = (): LinkStats => zeroLinkStats()
 
 const storedPeer = fc.record({
   address: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b).toString('hex')),
