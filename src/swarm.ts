@@ -314,6 +314,7 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
 
   /** Our bridge URL became known (the Node entry, once listening): WebRTC HELLOs carry it from now on. */
   protected bridgeUrlChanged(): void {
+    this.debugLine?.(`listening at ${this.bridgeUrl()}`)
     this.links.setRtc(this.createRtcDialer())
   }
 

@@ -1,6 +1,6 @@
 /**
  * The `debug` option (peernet's and easypeers' `debug`): a line for each thing the swarm
- * does, here its start, a bridge link coming up and going down with why, the search for
+ * does, here its bridge listening, its start, a bridge link coming up and going down with why, the search for
  * peers that follows, and its close. Two Node peers over a WebSocket bridge on 127.0.0.1.
  */
 import assert from 'node:assert/strict'
@@ -28,7 +28,9 @@ test('debug: lines for the start, the link up, the link down with its reason, th
     await line(new RegExp(`^link down ${a.address} \\(left\\), 0 linked$`))
     await line(/^look for peers \(needy\), 0 linked$/)
     await b.close()
-    assert.match(lines[0]!, new RegExp(`^start ${b.address} on ${hex}: trackers 0, bootstrap 1$`))
+    // A Node peer that listens starts once its bridge is up.
+    assert.equal(lines[0], `listening at ${b.listenUrl}`)
+    assert.match(lines[1]!, new RegExp(`^start ${b.address} on ${hex}: trackers 0, bootstrap 1$`))
     assert.equal(lines.at(-1), 'closed')
   } finally {
     await net.closeAll()
