@@ -67,6 +67,20 @@ test('the bundled app works in Chromium: two tabs link, broadcast and answer a r
     bAddress,
   )
   assert.equal(reply, 'pong')
+  // A question it has no answer to: an error answer, ERR_REMOTE at the asker.
+  const failed = await a.evaluate(
+    (to) =>
+      (
+        window as unknown as { __pw: { swarm: { request(to: string, d: string, o: object): Promise<unknown> } } }
+      ).__pw.swarm
+        .request(to, 'why?', { timeoutMs: 10_000 })
+        .then(
+          () => 'answered',
+          (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+        ),
+    bAddress,
+  )
+  assert.match(failed, /^ERR_REMOTE: [0-9a-f]{40} answered with an error: no answer to "why\?"$/)
   assert.match((await b.locator('#status').textContent()) ?? '', /1 neighbour/)
   assert.deepEqual(bed.pageErrors, [])
 })

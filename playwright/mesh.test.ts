@@ -131,6 +131,16 @@ test('six tabs with maxPeers 3: one connected mesh within the cap; a broadcast r
   console.log(
     `direct: tab${best.from + 1} -> tab${best.to + 1}, ${best.hops} links apart, arrived after ${got.hops} hops`,
   )
+  // The far tab's metadata (its chat name), asked of it through the mesh: it is no neighbour,
+  // and a plain direct message carries none. The script-tag bundle, as renamed by the build.
+  const far = await pages[best.from]!.evaluate(
+    (to) =>
+      (
+        window as unknown as { __pw: { swarm: { metadataOf(a: string, o: object): Promise<unknown> } } }
+      ).__pw.swarm.metadataOf(to, { timeoutMs: 10_000 }),
+    now[best.to]!.address,
+  )
+  assert.deepEqual(far, { name: `tab${best.to + 1}` }, 'metadataOf a tab 2+ links away')
   const others = await Promise.all(pages.filter((_, i) => i !== best.to).map((p) => receipts([p], direct)))
   assert.ok(
     others.every(([n]) => n === 0),

@@ -44,6 +44,7 @@ if (trackers.length === 0) {
       `${msg.from.slice(0, 8)} (${msg.hops} hop${msg.hops === 1 ? '' : 's'}${msg.direct ? ', direct' : ''}): ${JSON.stringify(msg.data)}`,
     )
     if (msg.data === 'ping?') msg.reply('pong')
+    else if (msg.wantsReply) msg.replyError(`no answer to ${JSON.stringify(msg.data)}`)
   })
   swarm.on('warning', (err) => events.push({ type: 'warning', at: Date.now(), code: err.code, message: err.message }))
   document
