@@ -36,4 +36,5 @@ export const INTERNAL_MEMBERS = [
   'refused', 'shuffle', 'announceTimer', 'hex', 'view', 'sparse', 'handlers',
   'metadataBook', 'metadataJson', 'metadataFor', 'knownMetadata',
   'openReply', 'answerMetadataQuery', 'byAddress', 'debugLine', 'checkedHopLimit',
+  'presenceEveryMs', 'presenceTimer', 'heardPresence', 'presenceLeft', 'sendPresence', 'presenceTick',
 ]

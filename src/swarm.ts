@@ -31,11 +31,14 @@ import {
   isReservedTag,
   METADATA_QUERY_TAG,
   metadataAnswer,
+  PRESENCE_BYE_TAG,
+  PRESENCE_TAG,
   openExtras,
   readMetadataAnswer,
   withMetadata,
 } from './swarm/extras.js'
 import { MetadataBook } from './swarm/metadata-book.js'
+import { type Member, Presence } from './swarm/presence.js'
 import { asError, LinkManager, SEND_WAIT_MS } from './swarm/link-manager.js'
 import { checkSwarmOptions, checkTimeout, checkUrls, DEFAULT_TRACKERS, type SwarmOptions } from './swarm/options.js'
 import { cryptoRng, wallClock } from './swarm/platform-rng.js'
@@ -43,6 +46,7 @@ import { topicInfoHash } from './swarm/topic.js'
 
 export type { SwarmOptions } from './swarm/options.js'
 export type { Data } from './swarm/data.js'
+export type { Member } from './swarm/presence.js'
 
 /** A neighbour as shown in `swarm.peers` and in connect/disconnect events. */
 export interface PeerInfo {
@@ -117,6 +121,10 @@ export interface SwarmEvents {
   disconnect: (peer: PeerInfo, reason: DisconnectReason) => void
   warning: (err: PeerweaveError) => void
   close: () => void
+  /** With `presence`: a member's first heartbeat arrived. */
+  join: (member: Member) => void
+  /** With `presence`: a member said goodbye ('left') or its heartbeats stopped ('lost'). */
+  leave: (member: Member, reason: 'left' | 'lost') => void
 }
 
 /** SwarmEvents as listener argument lists (how the typed emitter takes them). */
@@ -148,6 +156,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   private readonly metadataBook = new MetadataBook()
   /** The `debug` option's line sink (undefined: off). */
   private readonly debugLine: ((line: string) => void) | undefined
+  /** The `presence` option's member list and heartbeat timer (undefined: off). */
+  private readonly presence: Presence | undefined
+  private readonly presenceEveryMs: number
+  private presenceTimer: ReturnType<typeof setTimeout> | undefined
   /** Our metadata as the JSON that requests and replies carry (undefined: none). */
   private readonly metadataJson: Uint8Array | undefined
   private wakeTimer: ReturnType<typeof setTimeout> | undefined
@@ -182,6 +194,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     this.identifier = toHex(infoHash)
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     this.metadataJson = options.metadata === undefined ? undefined : utf8(JSON.stringify(options.metadata))
+    const presence = options.presence
+    this.presenceEveryMs = (typeof presence === 'object' ? presence.intervalMs : undefined) ?? 20_000
+    // Three heartbeats missed (each late by up to a quarter) and the member is lost.
+    this.presence = presence ? new Presence(3.5 * this.presenceEveryMs) : undefined
     const debug = options.debug
     this.debugLine =
       typeof debug === 'function'
@@ -401,6 +417,8 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       this.tracker.start()
     }
     this.bridges.bootstrap(this.options.bootstrap ?? [], 'needy')
+    // The first heartbeat once there is a link to send it on (see linkOpened), then on the interval.
+    if (this.presence) this.presenceTick(this.presenceEveryMs)
     this.reschedule()
   }
 
@@ -724,6 +742,12 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
   }
 
   private async shutdown(): Promise<void> {
+    clearTimeout(this.presenceTimer)
+    // Members hear a goodbye, rather than waiting three heartbeats to count us lost.
+    if (this.presence && this.peerInfo.size > 0) {
+      const bye = this.node.broadcast(new Uint8Array(0), { tag: PRESENCE_BYE_TAG }).catch(() => {})
+      await Promise.race([bye, new Promise((resolve) => setTimeout(resolve, 500))])
+    }
     this.node.close()
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
     this.wakeTimer = undefined
@@ -849,6 +873,11 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       direction: link.direction,
     }
     this.peerInfo.set(info.address, info)
+    // A newcomer announces itself as soon as it can: on its first link.
+    if (this.presence && this.peerInfo.size === 1 && !this.closing) {
+      clearTimeout(this.presenceTimer)
+      this.presenceTick(100)
+    }
     this.debugLine?.(`link up ${info.address} (${info.transport}, ${info.direction}), ${this.peerInfo.size} linked`)
     this.learnStoredMeshPeers()
     this.book.linkUp(info.address, link.remote.bridgeUrl, this.node.neighbour(info.address)?.stats, Date.now())
@@ -889,6 +918,8 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
       item = opened.item
       if (opened.metadata) this.metadataBook.set(d.from, opened.metadata.value)
       if (wantsReply && equalBytes(item.tag, METADATA_QUERY_TAG)) return this.answerMetadataQuery(d)
+      if (equalBytes(item.tag, PRESENCE_TAG)) return this.heardPresence(d, readMetadataAnswer(item))
+      if (equalBytes(item.tag, PRESENCE_BYE_TAG)) return this.presenceLeft(d.from)
       if (isReservedTag(item.tag)) throw malformed('message type')
       data = decodeData(item.contentType, item.body)
     } catch (err) {
@@ -939,6 +970,53 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     } catch (err) {
       failed(err)
     }
+  }
+
+  /** A member's heartbeat: remember it (and its metadata); a newcomer gets ours back directly. */
+  private heardPresence(d: Delivery, metadata: JsonValue | undefined): void {
+    this.metadataBook.set(d.from, metadata)
+    if (!this.presence) return
+    const { member, joined, dropped } = this.presence.heard(d.from, metadata, Date.now())
+    if (dropped) this.emit('leave', dropped, 'lost')
+    if (!joined) return
+    this.debugLine?.(`member ${d.from} joined, ${this.presence.list().length} known`)
+    this.emit('join', member)
+    // Its first broadcast: it does not know us yet either.
+    if (d.kind === 'broadcast') this.sendPresence(d.from)
+  }
+
+  private presenceLeft(address: Address): void {
+    const m = this.presence?.left(address)
+    if (!m) return
+    this.debugLine?.(`member ${address} left`)
+    this.emit('leave', m, 'left')
+  }
+
+  /** Our heartbeat: broadcast, or to one newcomer. */
+  private sendPresence(to?: Address): void {
+    const a = metadataAnswer(this.metadataJson)
+    const opts = { contentType: a.contentType, tag: PRESENCE_TAG }
+    this.paced(() => (to ? this.node.direct(to, a.body, opts) : this.node.broadcast(a.body, opts))).catch((err) =>
+      this.warn(asError(err, 'ERR_UNREACHABLE', 'presence heartbeat failed')),
+    )
+  }
+
+  /** Every interval (jittered): a heartbeat when linked, and members gone quiet are lost. */
+  private presenceTick(delayMs: number): void {
+    this.presenceTimer = setTimeout(() => {
+      if (!this.presence || this.closing) return
+      if (this.peerInfo.size > 0) this.sendPresence()
+      for (const m of this.presence.expire(Date.now())) {
+        this.debugLine?.(`member ${m.address} lost`)
+        this.emit('leave', m, 'lost')
+      }
+      this.presenceTick(this.presenceEveryMs * (0.75 + Math.random() * 0.5))
+    }, delayMs)
+  }
+
+  /** A members() view of the swarm (with `presence`): every member heard from, not us. */
+  members(): Member[] {
+    return this.presence?.list() ?? []
   }
 
   /** A metadataOf() from another peer: our metadata, signed like any reply. */

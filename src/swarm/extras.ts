@@ -25,6 +25,10 @@ export const ERROR_TAG = Uint8Array.of(0, 0x65)
 /** A request with this tag and no body asks for the peer's metadata (metadataOf). */
 export const METADATA_QUERY_TAG = Uint8Array.of(0, 0x71)
 
+/** A presence heartbeat (its body a metadata answer), and a member's goodbye (no body). */
+export const PRESENCE_TAG = Uint8Array.of(0, 0x70)
+export const PRESENCE_BYE_TAG = Uint8Array.of(0, 0x62)
+
 /** Longest error text a reply carries (longer ones are cut, on a character boundary). */
 export const MAX_ERROR_TEXT = 512
 
