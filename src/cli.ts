@@ -1,7 +1,7 @@
 /**
  * The `peerweave` command.
  *
- *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug]
+ *   peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug] [--name NAME] [--presence]
  *   peerweave tracker [--port N] [--host H]
  *
  * `join` runs a headless peer: prints what arrives, broadcasts each stdin line, and
@@ -17,13 +17,14 @@ import type { Swarm as SwarmType, SwarmOptions } from './node.js'
 import { MAX_PEERS_LIMIT } from './swarm/options.js'
 
 const USAGE = `usage:
-  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug]
+  peerweave join <topic> [--tracker URL]... [--listen PORT] [--bootstrap URL]... [--max-peers N] [--json] [--stay] [--debug] [--name NAME] [--presence]
   peerweave tracker [--port N] [--host H]
 
 join     run a headless peer of <topic>: prints arriving messages, broadcasts each stdin
          line, '@<address> text' sends direct; Ctrl-C leaves the swarm, and so does the
          end of input once its lines are sent (--stay: keep running, for services);
-         --debug writes what the swarm does to stderr
+         --debug writes what the swarm does to stderr; --name sets this peer's metadata
+         { name }; --presence keeps the member list and prints who joins and leaves
 tracker  run a local WebTorrent (websocket) tracker and print its URL`
 
 const STATUS_EVERY_MS = 3000
@@ -98,6 +99,8 @@ async function join(args: string[]): Promise<void> {
     json: { type: 'boolean' },
     stay: { type: 'boolean' },
     debug: { type: 'boolean' },
+    name: { type: 'string' },
+    presence: { type: 'boolean' },
   })
   if (values.help) return void console.log(USAGE)
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `unexpected argument '${positionals[1]}'` : 'missing <topic>')
@@ -111,6 +114,8 @@ async function join(args: string[]): Promise<void> {
     ...(listen !== undefined ? { listen } : {}),
     ...(maxPeers !== undefined ? { maxPeers } : {}),
     ...(values.debug ? { debug: (line: string) => console.error(`debug: ${line}`) } : {}),
+    ...(values.name !== undefined ? { metadata: { name: values.name } } : {}),
+    ...(values.presence ? { presence: true } : {}),
   }
   const { Swarm } = await import('./node.js')
   // The count of known peers lives in the mesh core; a subclass may read it.
@@ -127,6 +132,12 @@ async function join(args: string[]): Promise<void> {
     throw err
   }
   runPeer(swarm, topic, json, values.stay === true)
+}
+
+/** ' (name)' for metadata with a string name, else nothing. */
+function nameOf(metadata: unknown): string {
+  const name = (metadata as { name?: unknown } | null | undefined)?.name
+  return typeof name === 'string' ? ` (${name})` : ''
 }
 
 function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json: boolean, stay: boolean): void {
@@ -149,6 +160,16 @@ function runPeer(swarm: SwarmType & { knownPeers: number }, topic: string, json:
   swarm.on('connect', (peer) => (json ? out(peerEvent('connect', peer)) : note(`+ ${short(peer.address)} connected (${peer.transport}, ${peer.direction})`)))
   swarm.on('disconnect', (peer, reason) =>
     json ? out({ ...peerEvent('disconnect', peer), reason }) : note(`- ${short(peer.address)} disconnected (${reason})`),
+  )
+  swarm.on('join', (m) =>
+    json
+      ? out({ event: 'join', address: m.address, metadata: m.metadata ?? null })
+      : note(`* ${short(m.address)}${nameOf(m.metadata)} joined the swarm`),
+  )
+  swarm.on('leave', (m, reason) =>
+    json
+      ? out({ event: 'leave', address: m.address, reason })
+      : note(`* ${short(m.address)}${nameOf(m.metadata)} ${reason === 'left' ? 'left the swarm' : 'was lost'}`),
   )
   swarm.on('warning', (err) => (json ? out({ event: 'warning', code: err.code, message: err.message }) : note(`warning: ${err.code}: ${err.message}`)))
 

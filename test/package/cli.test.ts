@@ -15,6 +15,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 const cli = `${root}dist/cli.js`
 const { Swarm } = (await import(`${root}dist/node.js`)) as typeof import('../../src/node.js')
 type Message = import('../../src/node.js').Message
+type Member = import('../../src/node.js').Member
+type SwarmOptions = import('../../src/node.js').SwarmOptions
 
 interface Run {
   child: ChildProcess
@@ -56,11 +58,11 @@ function start(args: string[], stdin: 'pipe' | 'ignore' = 'pipe'): Run {
 }
 
 /** A local tracker from the command itself, and a library peer listening for bridge links. */
-async function fixture(t: { after(fn: () => unknown): void }, topic: string) {
+async function fixture(t: { after(fn: () => unknown): void }, topic: string, options: SwarmOptions = {}) {
   const tracker = start(['tracker', '--port', '0'], 'ignore')
   const [url] = (await once(createInterface({ input: tracker.child.stdout! }), 'line')) as [string]
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/)
-  const lib = new Swarm(topic, { trackers: [], iceServers: [], listen: 0 })
+  const lib = new Swarm(topic, { trackers: [], iceServers: [], listen: 0, ...options })
   const bridge = await lib.listening()
   t.after(async () => {
     await lib.close()
@@ -109,4 +111,26 @@ test('--stay: keeps running after the end of input, until a signal', { timeout: 
   // --debug: what the swarm did, on stderr.
   assert.match(stderr, new RegExp(`^debug: link up ${lib.address} `, 'm'))
   assert.match(stderr, /^debug: closed$/m)
+})
+
+test('--presence and --name: members join with their names, and a stopped peer leaves with a goodbye', {
+  timeout: 60_000,
+}, async (t) => {
+  const { lib, args } = await fixture(t, 'peerweave-cli-presence', {
+    presence: { intervalMs: 1000 },
+    metadata: { name: 'lib' },
+  })
+  const cliJoined = new Promise<Member>((resolve) => lib.once('join', resolve))
+  const run = start([...args, '--stay', '--presence', '--name', 'cli'], 'ignore')
+  const joined = await run.event((e) => e.event === 'join' && e.address === lib.address)
+  assert.deepEqual(joined.metadata, { name: 'lib' })
+  const member = await cliJoined
+  assert.deepEqual(member.metadata, { name: 'cli' })
+  const left = new Promise<[Member, string]>((resolve) => lib.once('leave', (m, reason) => resolve([m, reason])))
+  run.child.kill('SIGTERM')
+  const [gone, reason] = await left
+  assert.equal(gone.address, member.address)
+  assert.equal(reason, 'left')
+  const { code, stderr } = await run.exit
+  assert.equal(code, 0, stderr)
 })
