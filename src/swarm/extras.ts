@@ -70,7 +70,10 @@ export function errorItem(reason: string): BatchItem {
 export function errorText(item: BatchItem): string | undefined {
   if (!equalBytes(item.tag, ERROR_TAG)) return undefined
   if (item.contentType !== 'text') throw malformed('error reply')
-  return decodeData('text', item.body) as string
+  // Another peer's words end up in our error messages and logs: no control characters
+  // (a newline could fake a log line).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are the point
+  return (decodeData('text', item.body) as string).replace(/[\u0000-\u001f\u007f]/g, ' ')
 }
 
 /** The answer to a metadata query: the JSON, or an empty body for "none". */

@@ -53,6 +53,7 @@ test('error answers: tagged text, cut to MAX_ERROR_TEXT bytes on a character bou
   const long = errorItem('é'.repeat(2000))
   assert.ok(long.body.length <= MAX_ERROR_TEXT)
   assert.match(errorText(long)!, /^é+$/)
+  assert.equal(errorText(errorItem('line one\nfake: line two\u0007')), 'line one fake: line two ', 'no control characters')
   assert.throws(() => errorText({ ...e, contentType: 'json' }), { code: 'ERR_MALFORMED' })
   assert.throws(() => errorText({ ...e, body: Uint8Array.of(0xff) }), { code: 'ERR_MALFORMED' })
 })
