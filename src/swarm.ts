@@ -746,7 +746,10 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
     // Members hear a goodbye, rather than waiting three heartbeats to count us lost.
     if (this.presence && this.peerInfo.size > 0) {
       const bye = this.node.broadcast(new Uint8Array(0), { tag: PRESENCE_BYE_TAG }).catch(() => {})
-      await Promise.race([bye, new Promise((resolve) => setTimeout(resolve, 500))])
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([bye, new Promise((resolve) => (timer = setTimeout(resolve, 500)))])
+      // Not left pending: it would hold a Node process open after close.
+      clearTimeout(timer)
     }
     this.node.close()
     if (this.wakeTimer) clearTimeout(this.wakeTimer)
