@@ -555,8 +555,9 @@ export class Swarm extends emitterClass<SwarmEventArgs>() {
         onReply: (r) => {
           let reply: Reply
           try {
-            reply = { from: r.from, ...this.openReply(r), metadata: undefined }
-            reply.metadata = this.knownMetadata(r.from)
+            // Opened first: the metadata that came with it is then what is known.
+            const opened = this.openReply(r)
+            reply = { from: r.from, ...opened, metadata: this.knownMetadata(r.from) }
           } catch (err) {
             return this.warn(asError(err, 'ERR_MALFORMED', `bad reply from ${r.from}`))
           }

@@ -7,32 +7,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { PeerweaveError } from '../../src/core/errors.js'
-import type { Message, Reply, Swarm } from '../../src/node.js'
-import { BridgeNet, linked, waitFor } from './bridge-helpers.js'
+import type { Message, Reply } from '../../src/node.js'
+import { BridgeNet, linked, nextMessage, nextWarning, waitFor } from './bridge-helpers.js'
 
 const LEAF = { maxPeers: 1, mesh: { shuffleIntervalMs: 3_600_000, nearLinks: 0 } }
-
-function nextMessage(s: Swarm, want: (m: Message) => boolean): Promise<Message> {
-  return new Promise((resolve) => {
-    const on = (m: Message) => {
-      if (!want(m)) return
-      s.off('message', on)
-      resolve(m)
-    }
-    s.on('message', on)
-  })
-}
-
-function nextWarning(s: Swarm, code: string): Promise<PeerweaveError> {
-  return new Promise((resolve) => {
-    const on = (e: PeerweaveError) => {
-      if (e.code !== code) return
-      s.off('warning', on)
-      resolve(e)
-    }
-    s.on('warning', on)
-  })
-}
 
 test('metadata of peers beyond the neighbours, and requests answered with errors', { timeout: 90_000 }, async () => {
   const net = new BridgeNet()
@@ -50,19 +28,19 @@ test('metadata of peers beyond the neighbours, and requests answered with errors
     assert.ok((b.stats().find((p) => p.address === a.address)?.peersOut ?? 0) >= 2)
 
     // A broadcast from a peer never met: no metadata yet; metadataOf asks the peer.
-    let got = nextMessage(a, (m) => m.data === 'c speaks')
+    let got = nextMessage(a, (m) => m.data === 'c speaks', 10_000, 'c speaks')
     await c.broadcast('c speaks')
     assert.equal((await got).metadata, undefined)
     assert.deepEqual(await a.metadataOf(c.address, { timeoutMs: 10_000 }), { name: 'c', tags: [1, 2] })
     assert.equal(await a.metadataOf(b.address), undefined, "a neighbour's (b has none)")
     assert.deepEqual(await a.metadataOf(a.address), { name: 'a' }, 'our own')
     // From now on a knows c's.
-    got = nextMessage(a, (m) => m.data === 'c again')
+    got = nextMessage(a, (m) => m.data === 'c again', 10_000, 'c again')
     await c.broadcast('c again')
     assert.deepEqual((await got).metadata, { name: 'c', tags: [1, 2] })
 
     // A request carries the asker's metadata to a peer that is not its neighbour.
-    const asked = nextMessage(c, (m) => m.data === 'who asks?')
+    const asked = nextMessage(c, (m) => m.data === 'who asks?', 10_000, 'who asks?')
     const answer = a.request(c.address, 'who asks?', { timeoutMs: 10_000 })
     const question = await asked
     assert.deepEqual(question.metadata, { name: 'a' })
@@ -95,7 +73,7 @@ test('metadata of peers beyond the neighbours, and requests answered with errors
     c.handle('boom', () => {
       throw new Error('secret detail')
     })
-    const localWarning = nextWarning(c, 'ERR_HANDLER')
+    const localWarning = nextWarning(c, 'ERR_HANDLER', 10_000)
     await assert.rejects(a.request(c.address, 'x', { type: 'boom', timeoutMs: 10_000 }), (e: PeerweaveError) => {
       assert.equal(e.code, 'ERR_REMOTE')
       assert.match(e.message, /handler failed/)
@@ -109,7 +87,7 @@ test('metadata of peers beyond the neighbours, and requests answered with errors
     await assert.rejects(a.request(c.address, 'x', { type: 'slow-boom', timeoutMs: 10_000 }), { code: 'ERR_REMOTE' })
 
     // replyError is for requests only; reserved types are refused.
-    got = nextMessage(c, (m) => m.data === 'plain')
+    got = nextMessage(c, (m) => m.data === 'plain', 10_000, 'plain')
     await a.send(c.address, 'plain')
     await assert.rejects((await got).replyError('no'), { code: 'ERR_INVALID_ARG' })
     await assert.rejects(a.request(c.address, 'x', { type: '\0q' }), { code: 'ERR_INVALID_ARG' })
